@@ -1,0 +1,38 @@
+# Everyday commands. `make test` is what CI runs (.ci/run); `make demo` is the quick look.
+.PHONY: deps build test test-release test-tsan test-asan demo bench format clean
+
+TSAN_TARGETS := core_test engine_test
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+
+test: build
+	@ctest --preset release
+	@$(MAKE) --no-print-directory test-tsan
+
+test-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan --target $(TSAN_TARGETS)
+	@ctest --preset tsan
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan
+	@ctest --preset asan
+
+demo: build
+	@build/release/cmdq demo
+
+bench: build
+	@build/release/cmdq bench --workload W0.sync
+	@build/release/cmdq bench --workload W0.async
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf build

@@ -1,0 +1,129 @@
+// Bus: registers handlers, accepts commands, runs them and keeps their records.
+//
+// Modes (BusOptions::mode):
+//  - kSync:  Submit/Execute run the handler in the caller's thread, with its retries.
+//  - kAsync: Submit returns at once; P partitions feed W worker threads. Commands of one
+//            key run one at a time in submit order (ordered types), also across retries;
+//            a command waiting for its retry holds back only its own key.
+// Every method is thread-safe. Register handlers before Start(); Stop() drains or stops.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cmdq/cache.h"
+#include "cmdq/clock.h"
+#include "cmdq/command.h"
+#include "cmdq/handler.h"
+#include "cmdq/record.h"
+#include "cmdq/status.h"
+#include "cmdq/store.h"
+
+namespace cmdq {
+
+enum class Mode : uint8_t { kSync, kAsync };
+enum class Backpressure : uint8_t {
+  kBlock,     // a submit to a full partition waits for room
+  kFailFast,  // a submit to a full partition fails with kResourceExhausted
+};
+
+// A command that reached a final state (or a retry wait), as told to BusOptions::on_finished.
+struct Completion {
+  CommandId id;
+  State state;                // succeeded, failed (will retry), dead or cancelled
+  uint32_t attempt;
+  int64_t submitted_steady_ns;  // steady clock at submit
+  int64_t finished_steady_ns;   // steady clock when the state was stored
+};
+
+struct BusOptions {
+  Mode mode = Mode::kAsync;
+  // Partitions (async): more spread keys thinner and cut contention; each costs a little
+  // memory. A key's partition is jump_consistent_hash(xxh3(key), partitions).
+  uint32_t partitions = 64;
+  // Worker threads (async); 0 = the number of cores.
+  uint32_t workers = 0;
+  // Commands queued per partition before backpressure applies (async).
+  uint32_t queue_capacity = 65'536;
+  Backpressure backpressure = Backpressure::kBlock;
+  // Largest payload accepted; bigger submits fail with kInvalidArgument (field payload).
+  size_t max_payload_bytes = 1 << 20;
+  // A not_before further than this from now, in the past or the future, is refused.
+  std::chrono::seconds max_schedule_skew{std::chrono::hours(24 * 365)};
+  // How long an idempotency key is remembered.
+  std::chrono::seconds dedup_window{std::chrono::hours(24)};
+  // Node id stamped into command ids (0..1023): distinct per process of one cluster.
+  uint32_t node_id = 0;
+  // Called on a worker (or the caller's) thread after each final state is stored. Keep it
+  // short: it runs in the hot path. For metrics and benchmarks.
+  std::function<void(const Completion&)> on_finished;
+};
+
+// What the Bus is built on: chosen by the program, owned by the Bus.
+struct BusDeps {
+  std::unique_ptr<Store> store;  // required
+  std::unique_ptr<Cache> cache;  // optional result cache
+  Clock* clock = SystemClock();  // not owned; must outlive the Bus
+};
+
+enum class StopMode : uint8_t {
+  kDrain,  // stop accepting, run everything runnable now, then stop
+  kNow,    // stop accepting, finish the handlers running now, leave the rest
+};
+
+struct StopReport {
+  uint64_t completed_while_stopping = 0;
+  std::vector<CommandId> left;  // not finished: still pending, scheduled or in backoff
+};
+
+class Bus {
+ public:
+  static Result<std::unique_ptr<Bus>> Create(BusOptions options, BusDeps deps);
+  ~Bus();  // stops with kNow if still running
+  Bus(const Bus&) = delete;
+  Bus& operator=(const Bus&) = delete;
+
+  // Before Start(). kInvalidArgument for an empty or duplicate type, a missing execute,
+  // max_attempts of 0 or an undo-less... (see TypeOptions).
+  Status Register(std::string type, Handler handler, TypeOptions options = {});
+  Status Start();
+  StopReport Stop(StopMode mode = StopMode::kDrain);
+
+  // Accepts a command: returns its id once stored and queued (async) or once finished
+  // (sync). With an idempotency key seen within the window: the original id.
+  Result<CommandId> Submit(Command command);
+  // Submits and waits for the final state; returns the handler's result, or the error of
+  // the last attempt (the command went dead, was cancelled, or `timeout` elapsed).
+  Result<std::string> Execute(Command command,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Waits until the command is terminal (or failed and waiting for its retry is not
+  // enough: terminal only), at most `timeout`; returns its record either way.
+  Result<Record> Wait(CommandId id, std::chrono::milliseconds timeout);
+
+  Result<Record> Get(CommandId id) const;
+  Result<ListPage> List(const ListQuery& query) const;
+  Result<std::vector<AuditEvent>> Audit(CommandId id) const;
+
+  // Cancels a pending, scheduled, or retry-waiting command. kFailedPrecondition otherwise.
+  Status Cancel(CommandId id);
+  // Runs the handler's undo of a succeeded command in the caller's thread, then records
+  // `undone`. kFailedPrecondition if not succeeded or the type has no undo.
+  Status Undo(CommandId id);
+  // Puts a dead command back to pending with a fresh attempt budget.
+  Status Redrive(CommandId id);
+
+  // Commands queued or waiting in all partitions now (async); for progress displays.
+  uint64_t QueueDepth() const;
+
+  class Impl;
+
+ private:
+  explicit Bus(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cmdq

@@ -1,0 +1,110 @@
+// Store: where records and their audit trail live. The Bus sees backends only through
+// this interface; programs choose one (memory now, RocksDB and PostgreSQL next).
+//
+// Writes come as a StoreBatch that is applied atomically and in order: inserts of new
+// commands and transitions of existing ones, each transition with its audit event. A
+// transition names the state it expects to leave (`from`); if the record is in another
+// state the whole batch is refused with kFailedPrecondition and nothing changes.
+// Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cmdq/command.h"
+#include "cmdq/record.h"
+#include "cmdq/status.h"
+
+namespace cmdq {
+
+struct Transition {
+  CommandId id;
+  State from = State::kNone;
+  State to = State::kNone;
+  int64_t time_us = 0;
+  uint32_t attempt = 0;          // the record's attempt count after the transition
+  std::string worker;            // becomes the lease holder when `to` is running
+  int64_t lease_expires_us = 0;  // when `to` is running
+  std::string message;           // the audit event's message (error or note)
+  std::optional<std::string> result;  // set the record's result
+  std::optional<std::string> error;   // set (or, with "", clear) the last error
+  int64_t next_attempt_us = 0;        // when `to` is failed: the retry time
+};
+
+struct NewRecord {
+  std::shared_ptr<const Command> command;  // shared with the engine; never mutated
+  State state = State::kPending;           // pending or scheduled
+  int64_t time_us = 0;                     // of the first audit event
+};
+
+class StoreBatch {
+ public:
+  void Insert(std::shared_ptr<const Command> command, State state, int64_t time_us) {
+    inserts_.push_back({std::move(command), state, time_us});
+  }
+  void Apply(Transition transition) { transitions_.push_back(std::move(transition)); }
+  void Clear() {
+    inserts_.clear();
+    transitions_.clear();
+  }
+  bool empty() const { return inserts_.empty() && transitions_.empty(); }
+  size_t size() const { return inserts_.size() + transitions_.size(); }
+  const std::vector<NewRecord>& inserts() const { return inserts_; }
+  const std::vector<Transition>& transitions() const { return transitions_; }
+
+ private:
+  // Inserts are applied before transitions, so a batch may insert and move a command.
+  std::vector<NewRecord> inserts_;
+  std::vector<Transition> transitions_;
+};
+
+struct ListQuery {
+  std::optional<std::string> key;
+  std::optional<State> state;
+  std::optional<std::string> type;
+  CommandId before;     // cursor: only ids below it; empty = from the newest
+  uint32_t limit = 100;  // 1..1000
+};
+
+struct ListPage {
+  std::vector<Record> records;  // newest first
+  CommandId next_cursor;        // pass as `before` for the next page; empty = no more
+};
+
+struct WriteOptions {
+  // true: return only after the batch is on disk (survives a power loss). Memory stores
+  // ignore it.
+  bool sync = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Applies the batch atomically. kAlreadyExists if an insert's id exists; kNotFound or
+  // kFailedPrecondition if a transition's record is missing or not in `from`.
+  virtual Status Write(const StoreBatch& batch, const WriteOptions& options) = 0;
+  virtual Result<Record> Get(CommandId id) const = 0;
+  virtual Result<ListPage> List(const ListQuery& query) const = 0;
+  virtual Result<std::vector<AuditEvent>> Audit(CommandId id) const = 0;
+  // Every record not in a terminal state, oldest first: what recovery re-queues.
+  virtual Result<std::vector<Record>> Unfinished() const = 0;
+};
+
+struct MemoryStoreOptions {
+  // Terminal records kept before the oldest are forgotten (0 = keep all). Bounds memory
+  // of a long-running in-process bus: ~1.3 KB per 1 KB-payload command.
+  size_t max_terminal_records = 1'000'000;
+};
+
+// The in-memory backend: for tests and the in-process modes; nothing survives the process.
+std::unique_ptr<Store> NewMemoryStore(MemoryStoreOptions options = {});
+
+}  // namespace cmdq
