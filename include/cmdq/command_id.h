@@ -51,6 +51,8 @@ class CommandId {
 // borrows the next millisecond, so ids stay unique and increasing.
 class IdGenerator {
  public:
+  // A node above kMaxNode is clamped to kMaxNode (a constructor cannot fail): callers that
+  // read the node from configuration check it first.
   explicit IdGenerator(uint32_t node = 0, const Clock* clock = SystemClock());
   CommandId Next();
   uint32_t node() const { return node_; }

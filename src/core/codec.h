@@ -1,0 +1,36 @@
+// Codec: the versioned binary form of Command, Record and AuditEvent, as stored by the
+// durable backends (docs/storage.md is the specification).
+//
+// Each encoding is: a magic byte ('C', 'R', 'A'), a version byte (1), the fields in a
+// fixed order (LEB128 varints, zigzag for signed, length-prefixed bytes), and a 4-byte
+// little-endian checksum (low 32 bits of XXH3_64 over everything before it).
+// Decoders never trust their input: any malformed, truncated or foreign bytes give
+// kCorruption naming what is wrong, never a crash or a read past the end.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cmdq/command.h"
+#include "cmdq/record.h"
+#include "cmdq/status.h"
+
+namespace cmdq {
+
+inline constexpr uint8_t kCodecVersion = 1;
+inline constexpr char kCommandMagic = 'C';
+inline constexpr char kRecordMagic = 'R';
+inline constexpr char kAuditEventMagic = 'A';
+
+std::string EncodeCommand(const Command& command);
+Result<Command> DecodeCommand(std::string_view bytes);
+
+std::string EncodeRecord(const Record& record);
+Result<Record> DecodeRecord(std::string_view bytes);
+
+std::string EncodeAuditEvent(const AuditEvent& event);
+Result<AuditEvent> DecodeAuditEvent(std::string_view bytes);
+
+}  // namespace cmdq
