@@ -1,0 +1,203 @@
+// W0.async: producers submit 1 KB no-op commands over 10,000 keys to the async bus.
+//
+// Throughput counts from the first submit to the last completion (told by on_finished).
+// Latency is submit->done from the Completion's steady-clock stamps. Per-key order is
+// checked in the handler, which sees the key (a Completion does not): each producer owns
+// the keys k with k % producers == its index, so a key's ids grow in its submit order, and
+// a handler that sees a smaller id than the key's last one counts an order violation.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "bench_workloads.h"
+#include "cmdq/bus.h"
+#include "latency_histogram.h"
+#include "progress_line.h"
+#include "workload_data.h"
+
+namespace cmdq::app {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr char kType[] = "bench.noop";
+
+// What the handler and on_finished share; lives until the bus has stopped.
+struct Tally {
+  Tally(size_t users, uint64_t commands) : last_id(users), target(commands) {}
+  std::vector<std::atomic<uint64_t>> last_id;  // per key
+  std::atomic<uint64_t> runs{0};
+  std::atomic<uint64_t> violations{0};
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> dead{0};
+  std::atomic<int64_t> last_done_ns{0};
+  const uint64_t target;
+  LatencyHistogram latency;
+};
+
+size_t KeyIndex(const std::string& key) {  // "user-01234" -> 1234
+  size_t index = 0;
+  std::from_chars(key.data() + 5, key.data() + key.size(), index);
+  return index;
+}
+
+Handler OrderCheckingNoop(Tally& tally) {
+  return {.execute = [&tally](const HandlerContext& ctx) -> Result<std::string> {
+            tally.runs.fetch_add(1, std::memory_order_relaxed);
+            const uint64_t id = ctx.command().id.value();
+            auto& last = tally.last_id[KeyIndex(ctx.command().key)];
+            if (last.exchange(id, std::memory_order_relaxed) > id) {
+              tally.violations.fetch_add(1, std::memory_order_relaxed);
+            }
+            return std::string();
+          },
+          .undo = {}};
+}
+
+void OnFinished(Tally& tally, const Completion& c) {
+  if (c.state == State::kFailed) return;  // waiting for a retry: not done
+  if (c.state == State::kDead) tally.dead.fetch_add(1, std::memory_order_relaxed);
+  tally.latency.Record(c.finished_steady_ns - c.submitted_steady_ns);
+  if (tally.done.fetch_add(1, std::memory_order_acq_rel) + 1 == tally.target) {
+    tally.last_done_ns.store(SteadyClock::now().time_since_epoch().count(),
+                             std::memory_order_release);
+  }
+}
+
+Result<std::unique_ptr<Bus>> StartAsyncBus(const BenchOptions& options, Tally& tally) {
+  BusOptions bus_options;
+  bus_options.mode = Mode::kAsync;
+  bus_options.workers = options.workers;
+  bus_options.partitions = options.partitions;
+  bus_options.queue_capacity = 1 << 17;
+  bus_options.backpressure = Backpressure::kBlock;
+  bus_options.on_finished = [&tally](const Completion& c) { OnFinished(tally, c); };
+  BusDeps deps;
+  deps.store = NewMemoryStore();
+  Result<std::unique_ptr<Bus>> bus = Bus::Create(std::move(bus_options), std::move(deps));
+  if (!bus) return bus;
+  if (Status s = (*bus)->Register(kType, OrderCheckingNoop(tally)); !s.ok()) return Error(s);
+  if (Status s = (*bus)->Start(); !s.ok()) return Error(s);
+  return bus;
+}
+
+struct ProducerPlan {
+  int index;
+  int producers;
+  uint64_t commands;
+};
+
+// Submits plan.commands commands over the keys this producer owns; returns the errors.
+uint64_t Produce(Bus& bus, const ProducerPlan& plan, const PayloadPool& payloads,
+                 const std::vector<std::string>& keys) {
+  FastRandom random(1000 + plan.index);
+  const uint64_t owned = (keys.size() - plan.index + plan.producers - 1) / plan.producers;
+  uint64_t errors = 0;
+  for (uint64_t i = 0; i < plan.commands; ++i) {
+    Command command;
+    command.type = kType;
+    command.key = keys[plan.index + plan.producers * random.Below(owned)];
+    command.payload = payloads.At(i);
+    if (!bus.Submit(std::move(command))) ++errors;
+  }
+  return errors;
+}
+
+// Waits until every command is done, or no progress for `stall`; false on a stall.
+bool AwaitDone(const Tally& tally, std::chrono::seconds stall) {
+  uint64_t seen = 0;
+  auto last_progress = SteadyClock::now();
+  while (tally.done.load(std::memory_order_acquire) < tally.target) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const uint64_t now_done = tally.done.load(std::memory_order_relaxed);
+    if (now_done != seen) {
+      seen = now_done;
+      last_progress = SteadyClock::now();
+    } else if (SteadyClock::now() - last_progress > stall) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct RunOutcome {
+  double seconds = 0;
+  uint64_t submit_errors = 0;
+};
+
+Result<RunOutcome> Drive(Bus& bus, const BenchOptions& options, int producers, Tally& tally) {
+  const PayloadPool payloads(1024, options.payload_bytes);
+  const std::vector<std::string> keys = UserKeys(options.users);
+  std::vector<uint64_t> errors(producers, 0);
+  std::vector<std::thread> threads;
+  const auto start = SteadyClock::now();
+  for (int p = 0; p < producers; ++p) {
+    const uint64_t share = tally.target / producers + (p == 0 ? tally.target % producers : 0);
+    threads.emplace_back([&, p, share] {
+      errors[p] = Produce(bus, {p, producers, share}, payloads, keys);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  RunOutcome outcome;
+  for (uint64_t e : errors) outcome.submit_errors += e;
+  if (outcome.submit_errors == 0 && !AwaitDone(tally, std::chrono::seconds(30))) {
+    return Error(Status::DeadlineExceeded(
+        fmt::format("no completion for 30 s; {} of {} done", tally.done.load(), tally.target)));
+  }
+  const int64_t end_ns = outcome.submit_errors == 0
+                             ? tally.last_done_ns.load(std::memory_order_acquire)
+                             : SteadyClock::now().time_since_epoch().count();
+  outcome.seconds = (end_ns - start.time_since_epoch().count()) / 1e9;
+  return outcome;
+}
+
+BenchResult MakeResult(const BenchOptions& options, int producers, const Tally& tally,
+                       const RunOutcome& outcome) {
+  BenchResult result{.workload = "W0.async", .mode = "async"};
+  result.commands = tally.target;
+  result.seconds = outcome.seconds;
+  result.throughput_per_s = tally.done.load() / outcome.seconds;
+  result.latency_us = LatencyFrom(tally.latency.Snapshot());
+  const uint32_t cores = std::thread::hardware_concurrency();
+  result.params.Add("producers", int64_t{producers});
+  result.params.Add("workers", int64_t{options.workers ? options.workers : cores});
+  result.params.Add("partitions", int64_t{options.partitions});
+  result.params.Add("payload_bytes", static_cast<int64_t>(options.payload_bytes));
+  result.params.Add("users", static_cast<int64_t>(options.users));
+  result.extra.Add("order_violations", static_cast<int64_t>(tally.violations.load()));
+  result.extra.Add("lost", static_cast<int64_t>(tally.target - tally.done.load()));
+  result.extra.Add("handler_runs", static_cast<int64_t>(tally.runs.load()));
+  result.extra.Add("dead", static_cast<int64_t>(tally.dead.load()));
+  result.extra.Add("submit_errors", static_cast<int64_t>(outcome.submit_errors));
+  FillMachine(result);
+  return result;
+}
+
+}  // namespace
+
+Result<BenchResult> RunW0Async(const BenchOptions& options, int producers) {
+  const uint64_t commands = options.commands ? options.commands : kW0AsyncDefaultCommands;
+  auto tally = std::make_unique<Tally>(options.users, commands);
+  Result<std::unique_ptr<Bus>> bus = StartAsyncBus(options, *tally);
+  if (!bus) return Error(bus.error());
+  const auto start = SteadyClock::now();
+  ProgressLine progress([&] {
+    const uint64_t done = tally->done.load(std::memory_order_relaxed);
+    const double s = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    return fmt::format("W0.async {} producer(s) {} {:.2f} M/s", producers,
+                       RenderBar(double(done) / commands), done / s / 1e6);
+  });
+  if (!options.json) progress.Start();
+  Result<RunOutcome> outcome = Drive(**bus, options, producers, *tally);
+  if (!options.json) progress.Stop();
+  (*bus)->Stop(StopMode::kNow);
+  bus->reset();
+  if (!outcome) return Error(outcome.error());
+  return MakeResult(options, producers, *tally, *outcome);
+}
+
+}  // namespace cmdq::app

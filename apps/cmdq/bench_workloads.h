@@ -1,0 +1,36 @@
+// The workloads `cmdq bench` runs (WORKLOADS.md), each producing one BenchResult.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "bench_result.h"
+#include "cmdq/status.h"
+
+namespace cmdq::app {
+
+struct BenchOptions {
+  std::string workload;      // "W0.sync" or "W0.async"
+  bool json = false;         // print the JSON result object instead of a table
+  uint64_t commands = 0;     // per run; 0 = the workload's default
+  int producers = 0;         // W0.async: 1 or 2; 0 = run both
+  int rounds = 5;            // W0.sync: alternating baseline/bus rounds; medians reported
+  uint32_t workers = 0;      // async workers; 0 = the number of cores
+  uint32_t partitions = 64;  // async partitions
+  size_t users = 10'000;     // distinct partition keys
+  size_t payload_bytes = 1024;
+};
+
+// Default commands per run of each workload.
+inline constexpr uint64_t kW0SyncDefaultCommands = 300'000;
+inline constexpr uint64_t kW0AsyncDefaultCommands = 2'000'000;
+
+// W0.sync: Submit() of a no-op command in the caller's thread against the direct call of
+// the same handler, alternating, medians of `rounds`.
+Result<BenchResult> RunW0Sync(const BenchOptions& options);
+// W0.async: `producers` threads submit to the async bus; throughput until the last
+// completion, submit->done latency, and a per-key order check.
+Result<BenchResult> RunW0Async(const BenchOptions& options, int producers);
+
+}  // namespace cmdq::app

@@ -1,0 +1,28 @@
+// cmdq: the one binary. Each subcommand lives in its own file and adds itself here.
+//
+// Exit codes: 0 success; 1 the work failed (see the message on stderr); 2 bad usage.
+#include <CLI/CLI.hpp>
+
+#include "bench_command.h"
+#include "demo.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "cmdq: a command-execution service. Submit commands (a type, a partition key and a\n"
+      "payload); cmdq stores, queues and runs them, with retries, per-key order and an\n"
+      "audit trail."};
+  app.require_subcommand(1);
+  cmdq::app::DemoOptions demo_options;
+  cmdq::app::BenchOptions bench_options;
+  CLI::App* demo = cmdq::app::AddDemoCommand(app, demo_options);
+  CLI::App* bench = cmdq::app::AddBenchCommand(app, bench_options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (demo->parsed()) return cmdq::app::RunDemo(demo_options);
+  if (bench->parsed()) return cmdq::app::RunBench(bench_options);
+  return 2;
+}
