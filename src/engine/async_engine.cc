@@ -1,0 +1,124 @@
+#include "engine/async_engine.h"
+
+#include <fmt/format.h>
+
+#include "core/partitioner.h"
+
+namespace cmdq::engine {
+
+AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store, const Clock& clock,
+                         StoredFn on_stored)
+    : store_(store),
+      clock_(clock),
+      on_stored_(std::move(on_stored)),
+      ticker_(clock, partitions_, slots_, run_queue_) {
+  for (uint32_t i = 0; i < partitions; ++i) partitions_.push_back(std::make_unique<Partition>(i));
+  for (uint32_t i = 0; i < workers; ++i) {
+    slots_.push_back(std::make_unique<WorkerSlot>(fmt::format("worker-{}", i)));
+  }
+}
+
+AsyncEngine::~AsyncEngine() {
+  if (running_.load()) Stop(StopMode::kNow);
+}
+
+void AsyncEngine::Start() {
+  running_.store(true);
+  ticker_.Start();
+  for (size_t i = 0; i < slots_.size(); ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
+}
+
+uint32_t AsyncEngine::PartitionOf(const Command& command, bool ordered) const {
+  const auto n = static_cast<uint32_t>(partitions_.size());
+  if (ordered) return cmdq::PartitionOf(command.key, n);
+  return JumpConsistentHash(command.id.value() * 0x9E3779B97F4A7C15ull, n);
+}
+
+Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
+  for (;;) {
+    if (!running_.load()) return Status::Unavailable("the bus is stopping");
+    uint32_t d = p.depth.load();
+    if (d < capacity) {
+      if (p.depth.compare_exchange_weak(d, d + 1)) return Status::Ok();
+      continue;
+    }
+    if (!block) {
+      return Status::ResourceExhausted(
+          fmt::format("partition {} is full ({} commands queued)", p.index(), d));
+    }
+    p.blocked_producers.fetch_add(1);
+    p.depth.wait(d);
+    p.blocked_producers.fetch_sub(1);
+  }
+}
+
+void AsyncEngine::Enqueue(Task* task) {
+  Partition& p = *partitions_[task->partition];
+  p.PushTask(task);
+  run_queue_.Schedule(p);
+}
+
+Status AsyncEngine::RunOnOwner(uint32_t partition, std::function<Status()> fn) {
+  if (!running_.load()) return Status::Unavailable("the bus is not running");
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = promise->get_future();
+  Partition& p = *partitions_[partition];
+  p.PushControl({[promise, fn = std::move(fn)] { promise->set_value(fn()); }});
+  run_queue_.Schedule(p);
+  return done.get();
+}
+
+uint64_t AsyncEngine::Depth() const {
+  uint64_t total = 0;
+  for (const auto& p : partitions_) total += p->depth.load(std::memory_order_relaxed);
+  return total;
+}
+
+void AsyncEngine::WorkerLoop(size_t index) {
+  WorkerSlot& slot = *slots_[index];
+  BatchRunner runner(RunnerEnv{store_, clock_, limiter_, on_stored_, stop_now_});
+  while (Partition* p = run_queue_.Claim()) {
+    runner.Run(*p, slot);
+    if (p->HasWork(clock_.NowMicros()) && !stop_now_.load()) {
+      run_queue_.Requeue(*p);
+    } else {
+      p->scheduled.store(false);
+      // A producer may have pushed after the check above but before the flag fell.
+      if (p->HasWork(clock_.NowMicros())) run_queue_.Schedule(*p);
+    }
+    run_queue_.Release();
+  }
+}
+
+StopReport AsyncEngine::Stop(StopMode mode) {
+  StopReport report;
+  if (!running_.exchange(false)) return report;
+  if (mode == StopMode::kDrain) {
+    while (!run_queue_.WaitQuiescent(std::chrono::milliseconds(100))) {
+    }
+  } else {
+    stop_now_.store(true);
+    for (auto& slot : slots_) slot->FireNow();
+  }
+  run_queue_.Close();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  ticker_.Stop();
+  report.left = TakeLeft();
+  return report;
+}
+
+std::vector<CommandId> AsyncEngine::TakeLeft() {
+  std::vector<CommandId> left;
+  for (auto& p : partitions_) {
+    for (Task* t : p->TakeAll()) {
+      left.push_back(t->id());
+      delete t;
+    }
+    p->depth.store(0);
+    p->depth.notify_all();
+  }
+  return left;
+}
+
+}  // namespace cmdq::engine

@@ -1,0 +1,73 @@
+// AsyncEngine: the partitions, worker threads and ticker of the async mode.
+//
+// Producers hand it tasks (Enqueue); a partition with work is claimed by one idle worker
+// at a time, which runs a batch of it and puts it back. Requests that touch a queued task
+// (cancel, re-drive) run on the partition's owner, so they never race a run.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "cmdq/bus.h"
+#include "cmdq/clock.h"
+#include "cmdq/store.h"
+#include "engine/batch_runner.h"
+#include "engine/key_limiter.h"
+#include "engine/partition.h"
+#include "engine/run_queue.h"
+#include "engine/ticker.h"
+#include "engine/worker_slot.h"
+
+namespace cmdq::engine {
+
+class AsyncEngine {
+ public:
+  AsyncEngine(uint32_t partitions, uint32_t workers, Store& store, const Clock& clock,
+              StoredFn on_stored);
+  ~AsyncEngine();
+
+  void Start();
+  // Stops the workers and the ticker (after draining, or now); everything still held is
+  // returned in the report's `left` and forgotten.
+  StopReport Stop(StopMode mode);
+  // Ids of tasks that arrived after Stop (a submit that raced it); forgets them.
+  std::vector<CommandId> TakeLeft();
+
+  // The partition a command belongs to: by key for ordered types (per-key FIFO), by id
+  // for unordered ones (spread over all workers).
+  uint32_t PartitionOf(const Command& command, bool ordered) const;
+  Partition& partition(uint32_t index) { return *partitions_[index]; }
+
+  // Makes room for one task in `p` (the caller then Enqueues it): waits while full when
+  // `block`, else fails with kResourceExhausted.
+  Status Reserve(Partition& p, uint32_t capacity, bool block);
+  // Takes ownership of `task`, whose room was reserved. Any thread.
+  void Enqueue(Task* task);
+  // Runs `fn` on the owner of the partition and returns its status; kUnavailable once
+  // stopped.
+  Status RunOnOwner(uint32_t partition, std::function<Status()> fn);
+
+  uint64_t Depth() const;
+  void WakeTicker() { ticker_.Wake(); }
+
+ private:
+  void WorkerLoop(size_t index);
+
+  Store& store_;
+  const Clock& clock_;
+  const StoredFn on_stored_;
+  std::vector<std::unique_ptr<Partition>> partitions_;
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;
+  RunQueue run_queue_;
+  KeyLimiter limiter_;
+  Ticker ticker_;
+  std::atomic<bool> stop_now_{false};
+  std::atomic<bool> running_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cmdq::engine

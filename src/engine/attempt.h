@@ -1,0 +1,50 @@
+// One attempt of a command: run its handler, judge the outcome, and describe it as the
+// store transitions that record it. Shared by the sync and async modes.
+#pragma once
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+
+#include "cmdq/clock.h"
+#include "cmdq/command.h"
+#include "cmdq/store.h"
+#include "engine/handler_registry.h"
+
+namespace cmdq::engine {
+
+struct Outcome {
+  State to = State::kSucceeded;  // succeeded, failed (a retry follows) or dead
+  std::string result;
+  std::string error;
+  StatusCode code = StatusCode::kOk;  // of the error
+  int64_t next_attempt_us = 0;        // when failed
+};
+
+struct AttemptSpec {
+  uint32_t attempt = 1;             // 1-based, as stored
+  uint32_t attempts_in_budget = 1;  // attempts since the budget began (re-drive resets it)
+  uint32_t max_attempts = 1;
+  int64_t deadline_us = 0;  // 0 = none
+};
+
+// Attempts allowed for `command` of `type`.
+uint32_t MaxAttempts(const Command& command, const TypeEntry& type);
+// The deadline of an attempt started at `start_us`, or 0 when it has no timeout.
+int64_t Deadline(const Command& command, const TypeEntry& type, int64_t start_us);
+
+// Runs the handler. Never throws: a handler's exception becomes a kInternal error. An
+// attempt that ends after its deadline fails with kDeadlineExceeded whatever it returned.
+Outcome RunAttempt(TypeEntry& type, const Command& command, const AttemptSpec& spec,
+                   std::stop_token stop, const Clock& clock);
+
+// Appends the start of an attempt: `from` -> pending when `from` is scheduled or failed
+// (its wait is over), then pending -> running.
+void AppendStart(StoreBatch& batch, CommandId id, State from, uint32_t attempt, int64_t time_us,
+                 const std::string& worker);
+// Appends the end of an attempt: running -> the outcome, and failed -> dead when no
+// attempt is left.
+void AppendOutcome(StoreBatch& batch, CommandId id, uint32_t attempt, int64_t time_us,
+                   const std::string& worker, Outcome outcome);
+
+}  // namespace cmdq::engine

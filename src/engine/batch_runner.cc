@@ -1,0 +1,124 @@
+#include "engine/batch_runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/attempt.h"
+
+namespace cmdq::engine {
+namespace {
+
+constexpr size_t kMaxTasksPerRun = 256;
+constexpr size_t kMaxBatchWrites = 192;
+constexpr auto kMaxRunTime = std::chrono::microseconds(2000);
+// Types whose handlers take longer than this on average store `running` before the run,
+// so that readers see it; faster ones store it with the outcome, in the same write.
+constexpr int64_t kSlowRunNs = 200'000;
+constexpr int64_t kLimitRetryUs = 1000;
+
+bool IsPassing(StatusCode code) {
+  return code == StatusCode::kIoError || code == StatusCode::kResourceExhausted ||
+         code == StatusCode::kUnavailable;
+}
+
+}  // namespace
+
+Status WriteWithRetry(const RunnerEnv& env, const StoreBatch& batch) {
+  for (;;) {
+    Status s = env.store.Write(batch, WriteOptions{});
+    if (s.ok()) return s;
+    if (!IsPassing(s.code()) || env.stop_now.load()) {
+      fmt::print(stderr, "cmdq: store write of {} items failed: {}\n", batch.size(), s.ToString());
+      return s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void ReleaseDepth(Partition& p) {
+  p.depth.fetch_sub(1);
+  if (p.blocked_producers.load() > 0) p.depth.notify_all();
+}
+
+void BatchRunner::Run(Partition& p, WorkerSlot& slot) {
+  const auto started = std::chrono::steady_clock::now();
+  const int64_t now = env_.clock.NowMicros();
+  p.DrainInbox(now);
+  p.ReleaseDue(now);
+  for (size_t n = 0; n < kMaxTasksPerRun && !env_.stop_now.load(std::memory_order_relaxed); ++n) {
+    Task* task = p.PopReady();
+    if (!task) break;
+    RunTask(p, task, slot);
+    if (batch_.size() >= kMaxBatchWrites) Flush(p);
+    if (std::chrono::steady_clock::now() - started > kMaxRunTime) break;
+  }
+  Flush(p);
+}
+
+bool BatchRunner::Admitted(Partition& p, Task* task, int64_t now_us) {
+  const uint32_t limit = task->type->options.max_concurrency_per_key;
+  if (task->ordered() || limit == 0) return true;
+  if (env_.limiter.TryAcquire(task->command->key, limit)) return true;
+  p.Defer(task, now_us + kLimitRetryUs);
+  return false;
+}
+
+void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
+  TypeEntry& type = *task->type;
+  const Command& cmd = *task->command;
+  const int64_t start_us = env_.clock.NowMicros();
+  if (!Admitted(p, task, start_us)) return;
+
+  const uint32_t attempt = task->attempt + 1;
+  const bool slow = type.avg_run_ns.load(std::memory_order_relaxed) > kSlowRunNs;
+  if (slow) {
+    Flush(p);
+    AppendStart(batch_, cmd.id, task->state, attempt, start_us, slot.name());
+    WriteWithRetry(env_, batch_);
+    batch_.Clear();
+  }
+  AttemptSpec spec{.attempt = attempt,
+                   .attempts_in_budget = attempt - task->budget_start,
+                   .max_attempts = task->max_attempts,
+                   .deadline_us = Deadline(cmd, type, start_us)};
+  Outcome outcome = RunAttempt(type, cmd, spec, slot.Arm(spec.deadline_us), env_.clock);
+  slot.Disarm();
+  if (!task->ordered() && type.options.max_concurrency_per_key != 0) env_.limiter.Release(cmd.key);
+
+  if (!slow) AppendStart(batch_, cmd.id, task->state, attempt, start_us, slot.name());
+  task->attempt = attempt;
+  const State to = outcome.to;
+  const int64_t next = outcome.next_attempt_us;
+  AppendOutcome(batch_, cmd.id, attempt, env_.clock.NowMicros(), slot.name(), std::move(outcome));
+  Settle(p, task, to);
+  if (to == State::kFailed) p.WaitRetry(task, next);
+}
+
+void BatchRunner::Settle(Partition& p, Task* task, State state) {
+  task->state = state;
+  if (state == State::kDead && task->ordered() && task->type->options.park_key_on_dead) {
+    p.Park(task);
+  } else if (state != State::kFailed) {
+    p.Finish(task);
+  }
+  stored_.emplace_back(task, state);
+}
+
+void BatchRunner::Flush(Partition& p) {
+  if (!batch_.empty()) {
+    WriteWithRetry(env_, batch_);
+    batch_.Clear();
+  }
+  for (auto& [task, state] : stored_) {
+    env_.on_stored(*task, state);
+    const bool parked = state == State::kDead && task->key != nullptr;
+    if (state == State::kFailed || parked) continue;
+    ReleaseDepth(p);
+    delete task;
+  }
+  stored_.clear();
+}
+
+}  // namespace cmdq::engine

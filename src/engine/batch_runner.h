@@ -1,0 +1,55 @@
+// BatchRunner: what a worker does with a partition it has claimed — take in its inbox,
+// release due timers, run ready tasks one attempt each, and store their outcomes in
+// batches (one store write for many commands), then tell the bus what was stored.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "cmdq/clock.h"
+#include "cmdq/store.h"
+#include "engine/key_limiter.h"
+#include "engine/partition.h"
+#include "engine/worker_slot.h"
+
+namespace cmdq::engine {
+
+// Told after the store holds a task's new state: succeeded, failed (a retry follows), dead
+// or cancelled. Runs on the worker thread.
+using StoredFn = std::function<void(const Task&, State)>;
+
+struct RunnerEnv {
+  Store& store;
+  const Clock& clock;
+  KeyLimiter& limiter;
+  const StoredFn& on_stored;
+  const std::atomic<bool>& stop_now;
+};
+
+// Writes `batch`, retrying while the store reports a passing trouble (I/O, full disk,
+// unavailable) and the engine is not stopping now. Returns the last status.
+Status WriteWithRetry(const RunnerEnv& env, const StoreBatch& batch);
+
+// Marks a task done with its partition: one less in its depth, and producers blocked on a
+// full partition may go on.
+void ReleaseDepth(Partition& p);
+
+class BatchRunner {
+ public:
+  explicit BatchRunner(RunnerEnv env) : env_(env) {}
+  void Run(Partition& p, WorkerSlot& slot);
+
+ private:
+  void RunTask(Partition& p, Task* task, WorkerSlot& slot);
+  bool Admitted(Partition& p, Task* task, int64_t now_us);
+  void Settle(Partition& p, Task* task, State state);
+  void Flush(Partition& p);
+
+  RunnerEnv env_;
+  StoreBatch batch_;
+  std::vector<std::pair<Task*, State>> stored_;
+};
+
+}  // namespace cmdq::engine

@@ -1,0 +1,334 @@
+// The async mode: partitions, workers, retries, schedules, timeouts, backpressure, stop.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/test_util.h"
+
+namespace cmdq {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Cmd;
+using testing::Eventually;
+using testing::Gate;
+using testing::MakeBus;
+using testing::Returns;
+
+BusOptions OnePartition(uint32_t workers = 1) {
+  BusOptions o;
+  o.partitions = 1;  // every key shares it: proves keys never wait for one another
+  o.workers = workers;
+  return o;
+}
+
+State StateOf(Bus& bus, CommandId id) { return bus.Get(id)->state; }
+
+TEST(AsyncBus, SubmitReturnsAtOnceAndWaitGivesTheResult) {
+  auto bus = MakeBus();
+  ASSERT_TRUE(bus->Register("t", Returns("r")).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto id = bus->Submit(Cmd("t", "k"));
+  ASSERT_TRUE(id.has_value());
+  auto rec = bus->Wait(*id, 5s);
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->state, State::kSucceeded);
+  EXPECT_EQ(rec->result, "r");
+  EXPECT_EQ(*bus->Execute(Cmd("t", "k2")), "r");
+}
+
+TEST(AsyncBus, WaitTimesOutOnAnUnfinishedCommand) {
+  auto bus = MakeBus();
+  Gate gate;
+  ASSERT_TRUE(bus->Register("blocked",
+                            Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                              gate.Pass();
+                              return std::string();
+                            }})
+                  .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto id = bus->Submit(Cmd("blocked", "k"));
+  auto rec = bus->Wait(*id, 20ms);
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_FALSE(IsTerminal(rec->state));
+  gate.Open();
+  EXPECT_EQ(bus->Wait(*id, 5s)->state, State::kSucceeded);
+}
+
+TEST(AsyncBus, RetryWaitHoldsBackItsKeyButNoOtherKey) {
+  ManualClock clock;
+  auto bus = MakeBus(OnePartition(), &clock);
+  std::mutex mu;
+  std::vector<std::string> ran;
+  std::atomic<bool> fail_first{true};
+  ASSERT_TRUE(
+      bus->Register(
+             "t", Handler{.execute = [&](const HandlerContext& ctx) -> Result<std::string> {
+               {
+                 std::lock_guard lock(mu);
+                 ran.push_back(ctx.command().payload);
+               }
+               if (ctx.command().payload == "a1" && fail_first.exchange(false)) {
+                 return Error(Status::Unavailable("try later"));
+               }
+               return std::string();
+             }},
+             TypeOptions{.max_attempts = 3, .backoff_initial = 1s, .backoff_max = 1s, .jitter = 0})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto a1 = *bus->Submit(Cmd("t", "a", "a1"));
+  auto a2 = *bus->Submit(Cmd("t", "a", "a2"));
+  auto b1 = *bus->Submit(Cmd("t", "b", "b1"));
+  EXPECT_EQ(bus->Wait(b1, 5s)->state, State::kSucceeded);  // b flows past a's retry wait
+  ASSERT_TRUE(Eventually([&] { return StateOf(*bus, a1) == State::kFailed; }));
+  EXPECT_EQ(StateOf(*bus, a2), State::kPending);
+  EXPECT_GT(bus->Get(a1)->next_attempt_us, clock.NowMicros());
+  clock.Advance(1'000'000);
+  EXPECT_EQ(bus->Wait(a2, 5s)->state, State::kSucceeded);
+  EXPECT_EQ(StateOf(*bus, a1), State::kSucceeded);
+  EXPECT_EQ(bus->Get(a1)->attempt, 2u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(ran, (std::vector<std::string>{"a1", "b1", "a1", "a2"}));
+}
+
+TEST(AsyncBus, DeadCommandLetsItsKeyMoveOn) {
+  auto bus = MakeBus(OnePartition());
+  ASSERT_TRUE(
+      bus->Register("bad", Handler{.execute = [](const HandlerContext&) -> Result<std::string> {
+                      return Error(Status::FailedPrecondition("never"));
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Register("ok", Returns("")).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto dead = *bus->Submit(Cmd("bad", "k"));
+  auto next = *bus->Submit(Cmd("ok", "k"));
+  EXPECT_EQ(bus->Wait(next, 5s)->state, State::kSucceeded);
+  EXPECT_EQ(StateOf(*bus, dead), State::kDead);
+}
+
+TEST(AsyncBus, ParkedKeyWaitsForTheRedriveOfItsDeadHead) {
+  auto bus = MakeBus(OnePartition());
+  std::atomic<bool> healthy{false};
+  ASSERT_TRUE(bus->Register("t",
+                            Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                              if (!healthy) return Error(Status::Unavailable("down"));
+                              return std::string("up");
+                            }},
+                            TypeOptions{.max_attempts = 1, .park_key_on_dead = true})
+                  .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto first = *bus->Submit(Cmd("t", "k"));
+  ASSERT_TRUE(Eventually([&] { return StateOf(*bus, first) == State::kDead; }));
+  auto second = *bus->Submit(Cmd("t", "k"));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(StateOf(*bus, second), State::kPending);
+  healthy = true;
+  ASSERT_TRUE(bus->Redrive(first).ok());
+  EXPECT_EQ(bus->Wait(second, 5s)->state, State::kSucceeded);
+  EXPECT_EQ(StateOf(*bus, first), State::kSucceeded);
+  EXPECT_EQ(bus->Get(first)->attempt, 2u);
+}
+
+TEST(AsyncBus, RedriveGivesAFreshAttemptBudget) {
+  auto bus = MakeBus();
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(
+      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                      if (++calls < 4) return Error(Status::Unavailable("down"));
+                      return std::string("up");
+                    }},
+                    TypeOptions{.max_attempts = 2, .backoff_initial = 1ms, .backoff_max = 1ms})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto id = *bus->Submit(Cmd("t", "k"));
+  EXPECT_EQ(bus->Wait(id, 5s)->state, State::kDead);
+  EXPECT_EQ(bus->Redrive(CommandId(12345)).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(bus->Redrive(id).ok());
+  auto rec = bus->Wait(id, 5s);
+  EXPECT_EQ(rec->state, State::kSucceeded);
+  EXPECT_EQ(rec->attempt, 4u);
+  EXPECT_EQ(bus->Redrive(id).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(AsyncBus, ScheduledCommandRunsWhenItsTimeComes) {
+  ManualClock clock;
+  auto bus = MakeBus({}, &clock);
+  ASSERT_TRUE(bus->Register("t", Returns("")).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  Command c = Cmd("t", "k");
+  c.not_before_us = clock.NowMicros() + 60'000'000;
+  auto id = *bus->Submit(c);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(StateOf(*bus, id), State::kScheduled);
+  clock.Advance(60'000'000);
+  EXPECT_EQ(bus->Wait(id, 5s)->state, State::kSucceeded);
+}
+
+TEST(AsyncBus, TimeoutStopsTheHandlerThroughItsStopToken) {
+  auto bus = MakeBus();
+  std::atomic<int> stopped{0};
+  ASSERT_TRUE(
+      bus->Register(
+             "slow", Handler{.execute = [&](const HandlerContext& ctx) -> Result<std::string> {
+               std::stop_token tok = ctx.stop_token();
+               while (!tok.stop_requested()) std::this_thread::sleep_for(1ms);
+               ++stopped;
+               return Error(Status::DeadlineExceeded("gave up"));
+             }},
+             TypeOptions{
+                 .max_attempts = 2, .backoff_initial = 1ms, .backoff_max = 1ms, .timeout = 30ms})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto id = *bus->Submit(Cmd("slow", "k"));
+  auto rec = bus->Wait(id, 10s);
+  EXPECT_EQ(rec->state, State::kDead);
+  EXPECT_EQ(rec->attempt, 2u);
+  EXPECT_EQ(stopped.load(), 2);
+}
+
+TEST(AsyncBus, FailFastBackpressureRefusesWhenThePartitionIsFull) {
+  BusOptions o = OnePartition();
+  o.queue_capacity = 2;
+  o.backpressure = Backpressure::kFailFast;
+  auto bus = MakeBus(o);
+  Gate gate;
+  ASSERT_TRUE(
+      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                      gate.Pass();
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  ASSERT_TRUE(bus->Submit(Cmd("t", "a")).has_value());
+  ASSERT_TRUE(bus->Submit(Cmd("t", "b")).has_value());
+  auto refused = bus->Submit(Cmd("t", "c"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(bus->List(ListQuery{})->records.size(), 2u);  // the refused one left no trace
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return bus->QueueDepth() == 0; }));
+  EXPECT_TRUE(bus->Submit(Cmd("t", "c")).has_value());
+}
+
+TEST(AsyncBus, BlockingBackpressureWaitsForRoom) {
+  BusOptions o = OnePartition();
+  o.queue_capacity = 1;
+  auto bus = MakeBus(o);
+  Gate gate;
+  ASSERT_TRUE(
+      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                      gate.Pass();
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  ASSERT_TRUE(bus->Submit(Cmd("t", "a")).has_value());
+  std::atomic<bool> second_done{false};
+  std::thread producer([&] {
+    EXPECT_TRUE(bus->Submit(Cmd("t", "b")).has_value());
+    second_done = true;
+  });
+  std::this_thread::sleep_for(30ms);
+  EXPECT_FALSE(second_done.load());
+  gate.Open();
+  producer.join();
+  EXPECT_TRUE(second_done.load());
+}
+
+TEST(AsyncBus, UnorderedTypeKeepsItsPerKeyConcurrencyLimit) {
+  BusOptions o;
+  o.workers = 4;
+  auto bus = MakeBus(o);
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  ASSERT_TRUE(bus->Register("u",
+                            Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                              const int now = ++running;
+                              int p = peak.load();
+                              while (now > p && !peak.compare_exchange_weak(p, now)) {
+                              }
+                              std::this_thread::sleep_for(2ms);
+                              --running;
+                              return std::string();
+                            }},
+                            TypeOptions{.ordered = false, .max_concurrency_per_key = 2})
+                  .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  std::vector<CommandId> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back(*bus->Submit(Cmd("u", "same")));
+  for (CommandId id : ids) EXPECT_EQ(bus->Wait(id, 10s)->state, State::kSucceeded);
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_GE(peak.load(), 1);
+}
+
+TEST(AsyncBus, DrainingStopRunsWhatIsRunnableAndReportsTheScheduled) {
+  ManualClock clock;
+  auto bus = MakeBus({}, &clock);
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(
+      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                      ++ran;
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(bus->Submit(Cmd("t", std::to_string(i))).has_value());
+  Command later = Cmd("t", "later");
+  later.not_before_us = clock.NowMicros() + 3'600'000'000;
+  auto later_id = *bus->Submit(later);
+  StopReport report = bus->Stop(StopMode::kDrain);
+  EXPECT_EQ(ran.load(), 100);
+  ASSERT_EQ(report.left.size(), 1u);
+  EXPECT_EQ(report.left[0], later_id);
+  EXPECT_EQ(StateOf(*bus, later_id), State::kScheduled);
+}
+
+TEST(AsyncBus, StopNowLeavesQueuedCommandsAndReportsThem) {
+  auto bus = MakeBus(OnePartition());
+  Gate gate;
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(
+      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                      ++ran;
+                      gate.Pass();
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(bus->Submit(Cmd("t", "k")).has_value());
+  ASSERT_TRUE(Eventually([&] { return ran.load() == 1; }));
+  std::thread opener([&] {
+    std::this_thread::sleep_for(20ms);
+    gate.Open();
+  });
+  StopReport report = bus->Stop(StopMode::kNow);
+  opener.join();
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(report.left.size(), 9u);
+}
+
+TEST(AsyncBus, ListAndAuditServeTheRecords) {
+  auto bus = MakeBus();
+  ASSERT_TRUE(bus->Register("t", Returns("")).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  std::vector<CommandId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(*bus->Submit(Cmd("t", "user-1")));
+  ASSERT_TRUE(bus->Submit(Cmd("t", "user-2")).has_value());
+  for (CommandId id : ids) bus->Wait(id, 5s);
+  auto page = bus->List(ListQuery{.key = "user-1", .limit = 3});
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->records.size(), 3u);
+  EXPECT_EQ(page->records[0].command.id, ids[4]);  // newest first
+  auto rest = bus->List(ListQuery{.key = "user-1", .before = page->next_cursor, .limit = 3});
+  ASSERT_EQ(rest->records.size(), 2u);
+  EXPECT_EQ(rest->records[1].command.id, ids[0]);
+  auto audit = bus->Audit(ids[0]);
+  ASSERT_EQ(audit->size(), 3u);
+  EXPECT_EQ((*audit)[1].worker.rfind("worker-", 0), 0u);
+}
+
+}  // namespace
+}  // namespace cmdq

@@ -1,0 +1,285 @@
+#include "engine/bus_impl.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "engine/attempt.h"
+#include "engine/command_validator.h"
+
+namespace cmdq {
+namespace {
+
+int64_t SteadyNowNs() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+// Counts a submit in flight so that Stop can wait for it.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int64_t>& n) : n_(n) { n_.fetch_add(1); }
+  ~InFlight() { n_.fetch_sub(1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int64_t>& n_;
+};
+
+}  // namespace
+
+Bus::Impl::Impl(BusOptions options, BusDeps deps)
+    : options_(std::move(options)),
+      store_(std::move(deps.store)),
+      cache_(std::move(deps.cache)),
+      clock_(deps.clock),
+      ids_(options_.node_id, deps.clock),
+      dedup_(std::chrono::duration_cast<std::chrono::microseconds>(options_.dedup_window).count()),
+      clock_target_(std::make_shared<std::atomic<engine::AsyncEngine*>>(nullptr)) {}
+
+Bus::Impl::~Impl() {
+  if (phase_.load() == Phase::kRunning) Stop(StopMode::kNow);
+  clock_target_->store(nullptr);
+}
+
+Status Bus::Impl::Register(std::string type, Handler handler, TypeOptions options) {
+  if (phase_.load() != Phase::kCreated) {
+    return Status::FailedPrecondition("handlers are registered before Start()");
+  }
+  return registry_.Register(std::move(type), std::move(handler), options);
+}
+
+Status Bus::Impl::Start() {
+  Phase expected = Phase::kCreated;
+  if (!phase_.compare_exchange_strong(expected, Phase::kRunning)) {
+    return Status::FailedPrecondition("the bus was started already");
+  }
+  if (options_.mode == Mode::kSync) return Status::Ok();
+  const uint32_t workers =
+      options_.workers != 0 ? options_.workers : std::max(1u, std::thread::hardware_concurrency());
+  engine_ = std::make_unique<engine::AsyncEngine>(
+      options_.partitions, workers, *store_, *clock_,
+      [this](const engine::Task& t, State s) { OnStored(t.id(), s, t.attempt, t.submitted_ns); });
+  clock_target_->store(engine_.get());
+  clock_->Subscribe([target = clock_target_] {
+    if (engine::AsyncEngine* e = target->load()) e->WakeTicker();
+  });
+  if (Status s = Recover(); !s.ok()) {
+    phase_.store(Phase::kStopped);
+    return s;
+  }
+  engine_->Start();
+  return Status::Ok();
+}
+
+Status Bus::Impl::Recover() {
+  auto unfinished = store_->Unfinished();
+  if (!unfinished) return unfinished.error();
+  const int64_t now = clock_->NowMicros();
+  for (Record& rec : *unfinished) {
+    Status missing;
+    engine::TypeEntry* type = TypeOf(rec, &missing);
+    if (!type) continue;  // stays stored; it runs once its type is registered again
+    State state = rec.state;
+    if (state == State::kRunning) {
+      // Its lease died with the process that ran it; the attempt counts.
+      Transition t{.id = rec.command.id,
+                   .from = state,
+                   .to = State::kPending,
+                   .time_us = now,
+                   .attempt = rec.attempt,
+                   .message = "lease lost: re-queued at start-up"};
+      if (Status s = WriteOne(std::move(t)); !s.ok()) return s;
+      state = State::kPending;
+    }
+    auto cmd = std::make_shared<const Command>(std::move(rec.command));
+    const bool ordered = type->options.ordered;
+    auto* task = new engine::Task{.command = cmd,
+                                  .type = type,
+                                  .partition = engine_->PartitionOf(*cmd, ordered),
+                                  .attempt = rec.attempt,
+                                  .budget_start = 0,
+                                  .max_attempts = engine::MaxAttempts(*cmd, *type),
+                                  .state = state,
+                                  .submitted_ns = SteadyNowNs()};
+    task->due_us = state == State::kScheduled ? cmd->not_before_us
+                   : state == State::kFailed  ? rec.next_attempt_us
+                                              : 0;
+    engine_->partition(task->partition).depth.fetch_add(1);
+    engine_->Enqueue(task);
+  }
+  return Status::Ok();
+}
+
+engine::TypeEntry* Bus::Impl::TypeOf(const Record& record, Status* error) const {
+  engine::TypeEntry* type = registry_.Find(record.command.type);
+  if (!type) {
+    *error = Status::FailedPrecondition(
+        fmt::format("command type \"{}\" is not registered", record.command.type));
+  }
+  return type;
+}
+
+void Bus::Impl::WaitForSubmits() {
+  while (submits_in_flight_.load() > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
+StopReport Bus::Impl::Stop(StopMode mode) {
+  Phase expected = Phase::kRunning;
+  if (!phase_.compare_exchange_strong(expected, Phase::kStopping)) return {};
+  StopReport report;
+  if (mode == StopMode::kNow) stop_.request_stop();
+  if (engine_) {
+    if (mode == StopMode::kDrain) WaitForSubmits();
+    report = engine_->Stop(mode);
+    WaitForSubmits();
+    for (CommandId id : engine_->TakeLeft()) report.left.push_back(id);
+    clock_target_->store(nullptr);
+  } else {
+    WaitForSubmits();
+  }
+  report.completed_while_stopping = completed_while_stopping_.load();
+  phase_.store(Phase::kStopped);
+  return report;
+}
+
+void Bus::Impl::OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns) {
+  if (options_.on_finished) {
+    options_.on_finished(Completion{id, state, attempt, submitted_ns, SteadyNowNs()});
+  }
+  if (state == State::kFailed) return;
+  waiters_.Notify(id);
+  if (phase_.load(std::memory_order_relaxed) == Phase::kStopping) {
+    completed_while_stopping_.fetch_add(1);
+  }
+}
+
+Result<std::shared_ptr<const Command>> Bus::Impl::Admit(Command command, engine::TypeEntry** type,
+                                                        CommandId* existing) {
+  const int64_t now = clock_->NowMicros();
+  *type = registry_.Find(command.type);
+  if (Status s = engine::ValidateCommand(command, *type, options_, now); !s.ok()) return Error(s);
+  const CommandId id = ids_.Next();
+  if (!command.idempotency_key.empty()) {
+    if (auto prev = dedup_.ClaimOrGet(command.idempotency_key, id, now)) {
+      *existing = *prev;
+      return nullptr;
+    }
+  }
+  command.id = id;
+  command.created_at_us = now;
+  return std::make_shared<const Command>(std::move(command));
+}
+
+Result<CommandId> Bus::Impl::Submit(Command command) {
+  InFlight guard(submits_in_flight_);
+  if (phase_.load() != Phase::kRunning) {
+    return Error(Status::Unavailable("the bus is not running (call Start(); or it has stopped)"));
+  }
+  engine::TypeEntry* type = nullptr;
+  CommandId existing;
+  auto cmd = Admit(std::move(command), &type, &existing);
+  if (!cmd) return Error(cmd.error());
+  if (!*cmd) return existing;
+  const CommandId id = (*cmd)->id;
+  const std::string idem = (*cmd)->idempotency_key;
+  Result<CommandId> r = id;
+  if (options_.mode == Mode::kSync) {
+    auto done = RunSync(*cmd, *type, 1, State::kNone, true);
+    if (!done) r = Error(done.error());
+  } else {
+    r = SubmitAsync(std::move(*cmd), *type);
+  }
+  if (!r && !idem.empty()) dedup_.Release(idem, id);
+  return r;
+}
+
+Result<CommandId> Bus::Impl::SubmitAsync(std::shared_ptr<const Command> cmd,
+                                         engine::TypeEntry& type) {
+  const uint32_t index = engine_->PartitionOf(*cmd, type.options.ordered);
+  engine::Partition& p = engine_->partition(index);
+  if (Status s = engine_->Reserve(p, options_.queue_capacity,
+                                  options_.backpressure == Backpressure::kBlock);
+      !s.ok()) {
+    return Error(s);
+  }
+  const State initial =
+      cmd->not_before_us > cmd->created_at_us ? State::kScheduled : State::kPending;
+  thread_local StoreBatch batch;
+  batch.Insert(cmd, initial, cmd->created_at_us);
+  Status w = store_->Write(batch, WriteOptions{});
+  batch.Clear();
+  if (!w.ok()) {
+    engine::ReleaseDepth(p);
+    return Error(w);
+  }
+  const CommandId id = cmd->id;
+  auto* task = new engine::Task{.command = std::move(cmd),
+                                .type = &type,
+                                .partition = index,
+                                .max_attempts = 0,
+                                .state = initial,
+                                .submitted_ns = SteadyNowNs()};
+  task->max_attempts = engine::MaxAttempts(*task->command, type);
+  task->due_us = initial == State::kScheduled ? task->command->not_before_us : 0;
+  engine_->Enqueue(task);
+  return id;
+}
+
+Result<std::string> Bus::Impl::Execute(Command command, std::chrono::milliseconds timeout) {
+  auto id = Submit(std::move(command));
+  if (!id) return Error(id.error());
+  auto rec = Wait(*id, timeout);
+  if (!rec) return Error(rec.error());
+  return ResultOf(*rec);
+}
+
+Result<std::string> Bus::Impl::ResultOf(const Record& rec) const {
+  const std::string id = rec.command.id.ToString();
+  switch (rec.state) {
+    case State::kSucceeded:
+      return rec.result;
+    case State::kDead:
+      return Error(Status(
+          StatusCode::kFailedPrecondition,
+          fmt::format("command {} is dead after {} attempts: {}", id, rec.attempt, rec.error)));
+    case State::kCancelled:
+      return Error(Status(StatusCode::kCancelled, fmt::format("command {} was cancelled", id)));
+    case State::kUndone:
+      return Error(Status::FailedPrecondition(fmt::format("command {} was undone", id)));
+    default:
+      return Error(Status::DeadlineExceeded(
+          fmt::format("command {} is still {}", id, StateName(rec.state))));
+  }
+}
+
+Result<Record> Bus::Impl::Wait(CommandId id, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto ticket = waiters_.Add(id);
+  auto rec = store_->Get(id);
+  if (!rec || IsTerminal(rec->state)) {
+    waiters_.Remove(id, ticket);
+    return rec;
+  }
+  waiters_.Wait(id, ticket, deadline);
+  return Get(id);
+}
+
+Result<Record> Bus::Impl::Get(CommandId id) const {
+  if (cache_) {
+    if (auto hit = cache_->Get(id)) return *std::move(hit);
+  }
+  auto rec = store_->Get(id);
+  if (rec && cache_ && IsTerminal(rec->state)) cache_->Put(*rec);
+  return rec;
+}
+
+Result<ListPage> Bus::Impl::List(const ListQuery& query) const { return store_->List(query); }
+
+Result<std::vector<AuditEvent>> Bus::Impl::Audit(CommandId id) const { return store_->Audit(id); }
+
+Status Bus::Impl::WriteOne(Transition transition) {
+  StoreBatch batch;
+  batch.Apply(std::move(transition));
+  return store_->Write(batch, WriteOptions{});
+}
+
+}  // namespace cmdq

@@ -1,0 +1,80 @@
+// Bus::Impl: the Bus's state and the paths shared by its modes. The async machinery lives
+// in AsyncEngine; the sync path in sync_runner.cc; admin requests in bus_admin.cc.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+#include "cmdq/bus.h"
+#include "engine/async_engine.h"
+#include "engine/dedup_table.h"
+#include "engine/handler_registry.h"
+#include "engine/task.h"
+#include "engine/waiters.h"
+
+namespace cmdq {
+
+class Bus::Impl {
+ public:
+  Impl(BusOptions options, BusDeps deps);
+  ~Impl();
+
+  Status Register(std::string type, Handler handler, TypeOptions options);
+  Status Start();
+  StopReport Stop(StopMode mode);
+  Result<CommandId> Submit(Command command);
+  Result<std::string> Execute(Command command, std::chrono::milliseconds timeout);
+  Result<Record> Wait(CommandId id, std::chrono::milliseconds timeout);
+  Result<Record> Get(CommandId id) const;
+  Result<ListPage> List(const ListQuery& query) const;
+  Result<std::vector<AuditEvent>> Audit(CommandId id) const;
+  Status Cancel(CommandId id);
+  Status Undo(CommandId id);
+  Status Redrive(CommandId id);
+  uint64_t QueueDepth() const { return engine_ ? engine_->Depth() : 0; }
+
+ private:
+  enum class Phase : uint8_t { kCreated, kRunning, kStopping, kStopped };
+
+  // The outcome of a command run to its end in the caller's thread (sync mode).
+  struct SyncResult {
+    State state;
+    std::string result;
+    Status error;
+  };
+
+  Result<std::shared_ptr<const Command>> Admit(Command command, engine::TypeEntry** type,
+                                               CommandId* existing);
+  Result<CommandId> SubmitAsync(std::shared_ptr<const Command> command, engine::TypeEntry& type);
+  Result<SyncResult> RunSync(std::shared_ptr<const Command> command, engine::TypeEntry& type,
+                             uint32_t first_attempt, State from, bool insert);
+  Status WaitUntil(int64_t unix_us);
+  Status Recover();
+  Status WriteOne(Transition transition);
+  Result<std::string> ResultOf(const Record& record) const;
+  void OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns);
+  void WaitForSubmits();
+  engine::TypeEntry* TypeOf(const Record& record, Status* error) const;
+
+  BusOptions options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Cache> cache_;
+  Clock* clock_;
+  engine::HandlerRegistry registry_;
+  IdGenerator ids_;
+  engine::DedupTable dedup_;
+  engine::Waiters waiters_;
+  std::unique_ptr<engine::AsyncEngine> engine_;
+  std::atomic<Phase> phase_{Phase::kCreated};
+  std::atomic<int64_t> submits_in_flight_{0};
+  std::atomic<uint64_t> completed_while_stopping_{0};
+  std::stop_source stop_;  // requested when the bus stops now: sync handlers see it
+  // Wakes the ticker when a manual clock moves; nulled before the engine goes away.
+  std::shared_ptr<std::atomic<engine::AsyncEngine*>> clock_target_;
+  std::mutex undo_mu_;
+  std::unordered_set<uint64_t> undoing_;
+};
+
+}  // namespace cmdq

@@ -1,0 +1,113 @@
+// Partition: the queues of the keys that hash to it, its timers, and its inbox.
+//
+// The inbox is thread-safe: producers and control requests append to it. Everything else
+// belongs to the one worker that has claimed the partition (WorkerPool guarantees a
+// single owner at a time), so per-key order needs no locks. Keys never wait for one
+// another: a key whose head waits for a retry is simply not in the ready queue.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/task.h"
+
+namespace cmdq::engine {
+
+// A request for the owner of a partition (cancel, re-drive), answered on its thread.
+struct Control {
+  std::function<void()> run;
+};
+
+class Partition {
+ public:
+  explicit Partition(uint32_t index) : index_(index) {}
+  Partition(const Partition&) = delete;
+  Partition& operator=(const Partition&) = delete;
+  ~Partition();
+
+  uint32_t index() const { return index_; }
+
+  // --- any thread ---
+  void PushTask(Task* task);
+  void PushControl(Control control);
+  bool InboxEmpty();
+  // Claimed by a worker or queued to be; see WorkerPool.
+  std::atomic<bool> scheduled{false};
+  // Tasks accepted and not yet finished: what backpressure bounds.
+  std::atomic<uint32_t> depth{0};
+  // Producers waiting for room (Backpressure::kBlock); finishing tasks wake them.
+  std::atomic<uint32_t> blocked_producers{0};
+  // Unix µs of the earliest timer, or INT64_MAX: read by the ticker.
+  std::atomic<int64_t> next_due_us{INT64_MAX};
+
+  // --- owner only ---
+  // Moves the inbox in: tasks are admitted (timers for future ones), controls run.
+  void DrainInbox(int64_t now_us);
+  // Takes a task in on the owner's thread (re-drive): queued, or a timer if not yet due.
+  void Admit(Task* task, int64_t now_us);
+  // Makes tasks whose time has come runnable.
+  void ReleaseDue(int64_t now_us);
+  Task* PopReady();
+  bool HasReady() const { return !ready_.empty(); }
+  // Work to do now: ready tasks, an inbox to drain, or a timer that is due.
+  bool HasWork(int64_t now_us) {
+    return HasReady() || !InboxEmpty() || next_due_us.load(std::memory_order_acquire) <= now_us;
+  }
+
+  // The outcomes of a popped task. Finish: it reached a final state (succeeded, dead,
+  // cancelled) and leaves its key; the caller deletes it. WaitRetry: it failed and runs
+  // again at `due_us`, holding back its key. Park: it went dead and holds its key until
+  // re-driven. Defer: it could not start now (a concurrency limit); try again at `due_us`.
+  void Finish(Task* task);
+  void WaitRetry(Task* task, int64_t due_us);
+  void Park(Task* task);
+  void Defer(Task* task, int64_t due_us);
+
+  // Takes a waiting task (pending, scheduled or failed) out of the partition so that it
+  // can be cancelled; null if it is not here (running, finished, or never here).
+  Task* Remove(CommandId id, std::string_view key, bool ordered);
+  // Makes the parked head of `key` runnable again (re-drive); null if it is not parked.
+  Task* Unpark(CommandId id, std::string_view key);
+  // Every task still held, for the stop report; the partition forgets them.
+  std::vector<Task*> TakeAll();
+
+ private:
+  struct TimerEntry {
+    int64_t due_us;
+    Task* task;
+    bool operator>(const TimerEntry& o) const { return due_us > o.due_us; }
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  void Enqueue(Task* task);
+  void AddTimer(Task* task, int64_t due_us);
+  void PublishNextDue();
+  void AdvanceKey(KeyQueue* kq);
+  bool EraseFromReady(Task* task);
+  bool EraseFromTimers(Task* task);
+  KeyQueue* FindKey(std::string_view key);
+
+  const uint32_t index_;
+
+  std::mutex inbox_mu_;
+  std::vector<Task*> inbox_tasks_;
+  std::vector<Control> inbox_controls_;
+  std::atomic<bool> inbox_nonempty_{false};
+
+  std::vector<Task*> drained_;  // owner's scratch, keeps its capacity
+  std::deque<Task*> ready_;
+  std::vector<TimerEntry> timers_;  // min-heap on due_us
+  std::unordered_map<std::string, KeyQueue, KeyHash, std::equal_to<>> keys_;
+};
+
+}  // namespace cmdq::engine

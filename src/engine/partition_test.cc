@@ -1,0 +1,163 @@
+#include "engine/partition.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+namespace cmdq::engine {
+namespace {
+
+class PartitionTest : public ::testing::Test {
+ protected:
+  PartitionTest() {
+    ordered_.name = "o";
+    unordered_.name = "u";
+    unordered_.options.ordered = false;
+    parking_.name = "p";
+    parking_.options.park_key_on_dead = true;
+  }
+
+  Task* NewTask(uint64_t id, std::string key, TypeEntry* type, int64_t due_us = 0) {
+    auto cmd = std::make_shared<Command>();
+    cmd->id = CommandId(id);
+    cmd->key = std::move(key);
+    auto* t = new Task{.command = cmd, .type = type, .due_us = due_us};
+    if (due_us > 0) t->state = State::kScheduled;
+    return t;
+  }
+
+  // Pops everything ready now, finishing each task (as a successful run would).
+  std::vector<uint64_t> RunAll() {
+    std::vector<uint64_t> ran;
+    while (Task* t = p_.PopReady()) {
+      ran.push_back(t->id().value());
+      p_.Finish(t);
+      delete t;
+    }
+    return ran;
+  }
+
+  Partition p_{0};
+  TypeEntry ordered_;
+  TypeEntry unordered_;
+  TypeEntry parking_;
+};
+
+TEST_F(PartitionTest, RunsOneKeyInSubmitOrderOneAtATime) {
+  p_.PushTask(NewTask(1, "a", &ordered_));
+  p_.PushTask(NewTask(2, "a", &ordered_));
+  p_.PushTask(NewTask(3, "b", &ordered_));
+  p_.DrainInbox(100);
+  Task* first = p_.PopReady();
+  ASSERT_EQ(first->id().value(), 1u);
+  Task* second = p_.PopReady();
+  ASSERT_EQ(second->id().value(), 3u);  // key b; a's second waits for a's first
+  EXPECT_EQ(p_.PopReady(), nullptr);
+  p_.Finish(first);
+  delete first;
+  p_.Finish(second);
+  delete second;
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{2});
+}
+
+TEST_F(PartitionTest, RetryWaitHoldsBackOnlyItsOwnKey) {
+  p_.PushTask(NewTask(1, "a", &ordered_));
+  p_.PushTask(NewTask(2, "a", &ordered_));
+  p_.PushTask(NewTask(3, "b", &ordered_));
+  p_.PushTask(NewTask(4, "b", &ordered_));
+  p_.DrainInbox(100);
+  Task* a1 = p_.PopReady();
+  a1->state = State::kFailed;
+  p_.WaitRetry(a1, 500);
+  EXPECT_EQ(RunAll(), (std::vector<uint64_t>{3, 4}));  // b flows while a waits
+  p_.ReleaseDue(499);
+  EXPECT_FALSE(p_.HasReady());
+  EXPECT_EQ(p_.next_due_us.load(), 500);
+  p_.ReleaseDue(500);
+  EXPECT_EQ(RunAll(), (std::vector<uint64_t>{1, 2}));  // a's retry first, then a's next
+}
+
+TEST_F(PartitionTest, ScheduledTaskJoinsItsKeyWhenDue) {
+  p_.PushTask(NewTask(1, "a", &ordered_, /*due_us=*/1000));
+  p_.PushTask(NewTask(2, "a", &ordered_));
+  p_.DrainInbox(100);
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{2});
+  p_.ReleaseDue(1000);
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{1});
+}
+
+TEST_F(PartitionTest, UnorderedTasksOfOneKeyAreAllReady) {
+  p_.PushTask(NewTask(1, "a", &unordered_));
+  p_.PushTask(NewTask(2, "a", &unordered_));
+  p_.DrainInbox(100);
+  Task* one = p_.PopReady();
+  Task* two = p_.PopReady();
+  ASSERT_NE(two, nullptr);
+  p_.Finish(one);
+  p_.Finish(two);
+  delete one;
+  delete two;
+}
+
+TEST_F(PartitionTest, ParkedDeadHeadHoldsItsKeyUntilUnparked) {
+  p_.PushTask(NewTask(1, "a", &parking_));
+  p_.PushTask(NewTask(2, "a", &parking_));
+  p_.DrainInbox(100);
+  Task* head = p_.PopReady();
+  head->state = State::kDead;
+  p_.Park(head);
+  EXPECT_FALSE(p_.HasReady());
+  EXPECT_EQ(p_.Unpark(CommandId(2), "a"), nullptr);  // not the parked one
+  EXPECT_EQ(p_.Unpark(CommandId(1), "a"), head);
+  EXPECT_EQ(RunAll(), (std::vector<uint64_t>{1, 2}));
+}
+
+TEST_F(PartitionTest, RemoveTakesWaitingTasksFromEveryPlace) {
+  p_.PushTask(NewTask(1, "a", &ordered_));
+  p_.PushTask(NewTask(2, "a", &ordered_));
+  p_.PushTask(NewTask(3, "a", &ordered_));
+  p_.PushTask(NewTask(4, "b", &ordered_, /*due_us=*/5000));
+  p_.PushTask(NewTask(5, "c", &unordered_));
+  p_.DrainInbox(100);
+  for (uint64_t id : {2, 4, 5, 1}) {
+    const char* key = id == 4 ? "b" : id == 5 ? "c" : "a";
+    Task* t = p_.Remove(CommandId(id), key, id != 5);
+    ASSERT_NE(t, nullptr) << id;
+    EXPECT_EQ(t->id().value(), id);
+    delete t;
+  }
+  EXPECT_EQ(p_.Remove(CommandId(99), "a", true), nullptr);
+  EXPECT_EQ(p_.next_due_us.load(), INT64_MAX);
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{3});
+}
+
+TEST_F(PartitionTest, RemoveOfARetryWaitingHeadUnblocksTheKey) {
+  p_.PushTask(NewTask(1, "a", &ordered_));
+  p_.PushTask(NewTask(2, "a", &ordered_));
+  p_.DrainInbox(100);
+  Task* a1 = p_.PopReady();
+  a1->state = State::kFailed;
+  p_.WaitRetry(a1, 500);
+  EXPECT_EQ(p_.Remove(CommandId(1), "a", true), a1);
+  delete a1;
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{2});
+}
+
+TEST_F(PartitionTest, TakeAllReturnsEveryHeldTaskOnce) {
+  p_.PushTask(NewTask(1, "a", &ordered_));
+  p_.PushTask(NewTask(2, "a", &ordered_));
+  p_.PushTask(NewTask(3, "b", &ordered_, 9000));
+  p_.DrainInbox(100);
+  p_.PushTask(NewTask(4, "z", &unordered_));  // still in the inbox
+  std::vector<Task*> all = p_.TakeAll();
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i]->id().value(), i + 1);
+    delete all[i];
+  }
+  EXPECT_FALSE(p_.HasReady());
+}
+
+}  // namespace
+}  // namespace cmdq::engine

@@ -1,0 +1,44 @@
+// RunQueue: partitions that have work, waiting for a worker thread to claim them.
+//
+// A partition is in the queue (or claimed) at most once: its `scheduled` flag says so, and
+// Schedule() sets it. Workers sleep here when there is nothing to do. The queue also
+// knows when the whole engine is quiescent (nothing queued, no worker busy), which is what
+// a draining stop waits for.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "engine/partition.h"
+
+namespace cmdq::engine {
+
+class RunQueue {
+ public:
+  // Queues `p` unless it is queued or claimed already. Any thread.
+  void Schedule(Partition& p);
+  // Queues a partition its worker still holds (it has more work). Worker only.
+  void Requeue(Partition& p);
+  // Blocks until a partition is ready or Close(); null once closed. Marks the caller busy.
+  Partition* Claim();
+  // The caller has put its claimed partition back (or released it) and is idle again.
+  void Release();
+  void Close();
+  // True once nothing is queued and no worker is busy, within `timeout`.
+  bool WaitQuiescent(std::chrono::milliseconds timeout);
+
+ private:
+  void PushLocked(Partition& p);
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable quiet_cv_;
+  std::deque<Partition*> queue_;
+  int idle_ = 0;
+  int busy_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace cmdq::engine

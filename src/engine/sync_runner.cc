@@ -1,0 +1,84 @@
+// The sync mode: a command runs to its end in the caller's thread, retries included.
+// Each attempt is one store write (insert, start and outcome together), so the sync path
+// costs one lock more than calling the handler directly.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/attempt.h"
+#include "engine/bus_impl.h"
+
+namespace cmdq {
+namespace {
+
+constexpr const char* kCallerWorker = "caller";
+
+int64_t SteadyNowNs() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+}  // namespace
+
+// Sleeps until the clock reads `unix_us`. Returns kCancelled when the bus stops meanwhile.
+Status Bus::Impl::WaitUntil(int64_t unix_us) {
+  for (;;) {
+    const int64_t left = unix_us - clock_->NowMicros();
+    if (left <= 0) return Status::Ok();
+    if (stop_.stop_requested()) return Status(StatusCode::kCancelled, "the bus is stopping");
+    std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(left, 10'000)));
+  }
+}
+
+Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> cmd,
+                                                 engine::TypeEntry& type, uint32_t first_attempt,
+                                                 State from, bool insert) {
+  const int64_t submitted_ns = SteadyNowNs();
+  const uint32_t max_attempts = engine::MaxAttempts(*cmd, type);
+  StoreBatch batch;
+  if (insert) {
+    from = cmd->not_before_us > cmd->created_at_us ? State::kScheduled : State::kPending;
+    batch.Insert(cmd, from, cmd->created_at_us);
+    if (from == State::kScheduled) {
+      // Stored before the wait, so that it can be seen and cancelled meanwhile.
+      if (Status s = store_->Write(batch, WriteOptions{}); !s.ok()) return Error(s);
+      batch.Clear();
+      if (Status s = WaitUntil(cmd->not_before_us); !s.ok()) return Error(s);
+    }
+  }
+  const uint32_t budget_start = first_attempt - 1;
+  for (uint32_t attempt = first_attempt;; ++attempt) {
+    if (from == State::kFailed && attempt > first_attempt) {
+      // It may have been cancelled while it waited for this retry.
+      auto now = store_->Get(cmd->id);
+      if (now && now->state == State::kCancelled) {
+        return SyncResult{State::kCancelled, {}, Status(StatusCode::kCancelled, "cancelled")};
+      }
+    }
+    const int64_t start_us = clock_->NowMicros();
+    engine::AttemptSpec spec{.attempt = attempt,
+                             .attempts_in_budget = attempt - budget_start,
+                             .max_attempts = max_attempts,
+                             .deadline_us = engine::Deadline(*cmd, type, start_us)};
+    engine::Outcome out = engine::RunAttempt(type, *cmd, spec, stop_.get_token(), *clock_);
+    SyncResult done{.state = out.to, .result = out.result, .error = Status::Ok()};
+    if (out.to != State::kSucceeded) done.error = Status(out.code, out.error);
+    const int64_t next = out.next_attempt_us;
+    engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
+    engine::AppendOutcome(batch, cmd->id, attempt, clock_->NowMicros(), kCallerWorker,
+                          std::move(out));
+    Status w = store_->Write(batch, WriteOptions{});
+    batch.Clear();
+    if (!w.ok()) {
+      // A failed command cancelled while it waited for its retry lands here.
+      if (w.code() == StatusCode::kFailedPrecondition && from == State::kFailed) {
+        return SyncResult{State::kCancelled, {}, Status(StatusCode::kCancelled, "cancelled")};
+      }
+      return Error(w);
+    }
+    OnStored(cmd->id, done.state, attempt, submitted_ns);
+    if (done.state != State::kFailed) return done;
+    from = State::kFailed;
+    if (Status s = WaitUntil(next); !s.ok()) return Error(s);
+  }
+}
+
+}  // namespace cmdq

@@ -1,0 +1,46 @@
+#include "engine/waiters.h"
+
+namespace cmdq::engine {
+
+Waiters::Ticket Waiters::Add(CommandId id) {
+  auto ticket = std::make_shared<Entry>();
+  std::lock_guard lock(mu_);
+  waiting_.emplace(id.value(), ticket);
+  count_.fetch_add(1);
+  return ticket;
+}
+
+void Waiters::Remove(CommandId id, const Ticket& ticket) {
+  std::lock_guard lock(mu_);
+  RemoveLocked(id, ticket);
+}
+
+void Waiters::RemoveLocked(CommandId id, const Ticket& ticket) {
+  auto [begin, end] = waiting_.equal_range(id.value());
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == ticket) {
+      waiting_.erase(it);
+      count_.fetch_sub(1);
+      return;
+    }
+  }
+}
+
+bool Waiters::Wait(CommandId id, const Ticket& ticket,
+                   std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  const bool done = cv_.wait_until(lock, deadline, [&] { return ticket->done; });
+  RemoveLocked(id, ticket);
+  return done;
+}
+
+void Waiters::Notify(CommandId id) {
+  if (count_.load() == 0) return;
+  std::lock_guard lock(mu_);
+  auto [begin, end] = waiting_.equal_range(id.value());
+  if (begin == end) return;
+  for (auto it = begin; it != end; ++it) it->second->done = true;
+  cv_.notify_all();
+}
+
+}  // namespace cmdq::engine
