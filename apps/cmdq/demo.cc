@@ -35,7 +35,8 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& options) {
       ->check(CLI::IsMember({"t1", "t2"}))
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--workers", options.workers, "T2 worker threads (0 = cores)")
+  cmd->add_option("--workers", options.workers,
+                  "T2 worker threads (0 = cores); slow handlers sleep, so more than cores")
       ->capture_default_str();
   cmd->add_option("--sync-senders", options.sync_senders, "T1 sending threads")
       ->check(CLI::Range(1, 1024))
@@ -101,8 +102,7 @@ TierSummary Summarize(const std::string& name, Mode mode, const LoadPlan& plan,
 
 Result<TierSummary> RunTier(const std::string& tier, const DemoOptions& options) {
   const Mode mode = tier == "t1" ? Mode::kSync : Mode::kAsync;
-  const std::string label =
-      fmt::format("{} {}", tier == "t1" ? "T1" : "T2", mode == Mode::kSync ? "sync " : "async");
+  const std::string label = mode == Mode::kSync ? "T1 sync" : "T2 async";
   auto stats = std::make_unique<TierStats>();
   Result<std::unique_ptr<Bus>> bus = StartDemoBus(mode, options.workers, *stats);
   if (!bus) return Error(bus.error());
@@ -150,8 +150,9 @@ void PrintAudit(const TierSummary& tier) {
              tier.sample_audit.front().id.ToString());
   const int64_t t0 = tier.sample_audit.front().time_us;
   for (const AuditEvent& e : tier.sample_audit) {
-    fmt::print("  +{:>8.3f} ms  {:<9} -> {:<9} attempt {}  {}\n", (e.time_us - t0) / 1e3,
-               StateName(e.from), StateName(e.to), e.attempt, e.message);
+    fmt::print("  +{:>8.3f} ms  {:<9} -> {:<9} attempt {}{}{}\n", (e.time_us - t0) / 1e3,
+               StateName(e.from), StateName(e.to), e.attempt, e.message.empty() ? "" : "  ",
+               e.message);
   }
 }
 
