@@ -9,8 +9,9 @@ namespace cmdq::app {
 
 CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
   CLI::App* cmd = app.add_subcommand(
-      "bench",
-      "Run a benchmark workload of WORKLOADS.md in this process and print its result.\n"
+      "bench", "Run a benchmark workload of WORKLOADS.md in this process and print its result");
+  cmd->footer(
+      "Workloads:\n"
       "  W0.sync   execute() of a no-op 1 KB command in the caller's thread, against the\n"
       "            direct call of the same handler (alternating; medians)\n"
       "  W0.async  1 and 2 producers submit 1 KB commands over 10,000 keys to the async\n"

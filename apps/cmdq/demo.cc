@@ -16,8 +16,9 @@
 namespace cmdq::app {
 
 CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& options) {
-  CLI::App* cmd = app.add_subcommand(
-      "demo",
+  CLI::App* cmd =
+      app.add_subcommand("demo", "Simulate tiers T1 (sync) and T2 (async) with live progress");
+  cmd->footer(
       "Simulate tiers T1 (sync) and T2 (async) in this process: --users users each send one\n"
       "command per simulated second (--speed compresses time) over a mix of fast, slow,\n"
       "flaky (fails, then succeeds on retry) and broken (goes dead) commands.\n"
