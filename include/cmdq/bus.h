@@ -1,10 +1,13 @@
 // Bus: registers handlers, accepts commands, runs them and keeps their records.
 //
 // Modes (BusOptions::mode):
-//  - kSync:  Submit/Execute run the handler in the caller's thread, with its retries.
-//  - kAsync: Submit returns at once; P partitions feed W worker threads. Commands of one
-//            key run one at a time in submit order (ordered types), also across retries;
-//            a command waiting for its retry holds back only its own key.
+//  - kSync:    Submit/Execute run the handler in the caller's thread, with its retries.
+//  - kAsync:   Submit returns at once; P partitions feed W worker threads. Commands of one
+//              key run one at a time in submit order (ordered types), also across retries;
+//              a command waiting for its retry holds back only its own key.
+//  - kDurable: kAsync whose submits return only once the command is on disk, and whose
+//              outcomes are on disk before anyone is told (group commit: concurrent
+//              submits and completions share one synced write). Needs a durable store.
 // Every method is thread-safe. Register handlers before Start(); Stop() drains or stops.
 #pragma once
 
@@ -25,7 +28,7 @@
 
 namespace cmdq {
 
-enum class Mode : uint8_t { kSync, kAsync };
+enum class Mode : uint8_t { kSync, kAsync, kDurable };
 enum class Backpressure : uint8_t {
   kBlock,     // a submit to a full partition waits for room
   kFailFast,  // a submit to a full partition fails with kResourceExhausted
@@ -96,6 +99,10 @@ class Bus {
   // Accepts a command: returns its id once stored and queued (async) or once finished
   // (sync). With an idempotency key seen within the window: the original id.
   Result<CommandId> Submit(Command command);
+  // Submits many commands with one store write (one fsync in durable mode): the way to
+  // high durable throughput. Each command gets its own result, in order; a refused one
+  // changes nothing and does not stop the others.
+  std::vector<Result<CommandId>> SubmitBatch(std::vector<Command> commands);
   // Submits and waits for the final state; returns the handler's result, or the error of
   // the last attempt (the command went dead, was cancelled, or `timeout` elapsed).
   Result<std::string> Execute(Command command,
@@ -118,6 +125,10 @@ class Bus {
 
   // Commands queued or waiting in all partitions now (async); for progress displays.
   uint64_t QueueDepth() const;
+  // Durable mode: synced store writes made so far, and the writes they carried (submit
+  // batches and completion batches): their ratio is the group-commit factor.
+  uint64_t SyncedWrites() const;
+  uint64_t CommittedBatches() const;
 
   class Impl;
 

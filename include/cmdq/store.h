@@ -51,6 +51,12 @@ class StoreBatch {
     inserts_.clear();
     transitions_.clear();
   }
+  // Moves `other`'s items to the end of this batch (group commit); `other` is left empty.
+  void Absorb(StoreBatch& other) {
+    for (auto& r : other.inserts_) inserts_.push_back(std::move(r));
+    for (auto& t : other.transitions_) transitions_.push_back(std::move(t));
+    other.Clear();
+  }
   bool empty() const { return inserts_.empty() && transitions_.empty(); }
   size_t size() const { return inserts_.size() + transitions_.size(); }
   const std::vector<NewRecord>& inserts() const { return inserts_; }

@@ -6,9 +6,10 @@
 
 namespace cmdq::engine {
 
-AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store, const Clock& clock,
-                         StoredFn on_stored)
+AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store,
+                         GroupCommitter* committer, const Clock& clock, StoredFn on_stored)
     : store_(store),
+      committer_(committer),
       clock_(clock),
       on_stored_(std::move(on_stored)),
       ticker_(clock, partitions_, slots_, run_queue_) {
@@ -76,7 +77,7 @@ uint64_t AsyncEngine::Depth() const {
 
 void AsyncEngine::WorkerLoop(size_t index) {
   WorkerSlot& slot = *slots_[index];
-  BatchRunner runner(RunnerEnv{store_, clock_, limiter_, on_stored_, stop_now_});
+  BatchRunner runner(RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_});
   while (Partition* p = run_queue_.Claim()) {
     runner.Run(*p, slot);
     if (p->HasWork(clock_.NowMicros()) && !stop_now_.load()) {

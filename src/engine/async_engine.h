@@ -16,6 +16,7 @@
 #include "cmdq/clock.h"
 #include "cmdq/store.h"
 #include "engine/batch_runner.h"
+#include "engine/group_commit.h"
 #include "engine/key_limiter.h"
 #include "engine/partition.h"
 #include "engine/run_queue.h"
@@ -26,8 +27,9 @@ namespace cmdq::engine {
 
 class AsyncEngine {
  public:
-  AsyncEngine(uint32_t partitions, uint32_t workers, Store& store, const Clock& clock,
-              StoredFn on_stored);
+  // `committer` (durable mode) carries the workers' writes; null: they write directly.
+  AsyncEngine(uint32_t partitions, uint32_t workers, Store& store, GroupCommitter* committer,
+              const Clock& clock, StoredFn on_stored);
   ~AsyncEngine();
 
   void Start();
@@ -58,6 +60,7 @@ class AsyncEngine {
   void WorkerLoop(size_t index);
 
   Store& store_;
+  GroupCommitter* committer_;
   const Clock& clock_;
   const StoredFn on_stored_;
   std::vector<std::unique_ptr<Partition>> partitions_;

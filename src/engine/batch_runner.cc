@@ -25,12 +25,18 @@ bool IsPassing(StatusCode code) {
 
 }  // namespace
 
-Status WriteWithRetry(const RunnerEnv& env, const StoreBatch& batch) {
+Status WriteWithRetry(const RunnerEnv& env, StoreBatch& batch) {
   for (;;) {
-    Status s = env.store.Write(batch, WriteOptions{});
-    if (s.ok()) return s;
+    // The committer moves the items out; keep a copy in case the write must be retried.
+    StoreBatch attempt = env.committer ? batch : StoreBatch();
+    Status s = env.committer ? env.committer->Commit(attempt) : env.store.Write(batch, {});
+    if (s.ok()) {
+      batch.Clear();
+      return s;
+    }
     if (!IsPassing(s.code()) || env.stop_now.load()) {
       fmt::print(stderr, "cmdq: store write of {} items failed: {}\n", batch.size(), s.ToString());
+      batch.Clear();
       return s;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -77,7 +83,6 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
     Flush(p);
     AppendStart(batch_, cmd.id, task->state, attempt, start_us, slot.name());
     WriteWithRetry(env_, batch_);
-    batch_.Clear();
   }
   AttemptSpec spec{.attempt = attempt,
                    .attempts_in_budget = attempt - task->budget_start,
@@ -107,10 +112,7 @@ void BatchRunner::Settle(Partition& p, Task* task, State state) {
 }
 
 void BatchRunner::Flush(Partition& p) {
-  if (!batch_.empty()) {
-    WriteWithRetry(env_, batch_);
-    batch_.Clear();
-  }
+  if (!batch_.empty()) WriteWithRetry(env_, batch_);
   for (auto& [task, state] : stored_) {
     env_.on_stored(*task, state);
     const bool parked = state == State::kDead && task->key != nullptr;

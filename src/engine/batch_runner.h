@@ -10,6 +10,7 @@
 
 #include "cmdq/clock.h"
 #include "cmdq/store.h"
+#include "engine/group_commit.h"
 #include "engine/key_limiter.h"
 #include "engine/partition.h"
 #include "engine/worker_slot.h"
@@ -22,15 +23,16 @@ using StoredFn = std::function<void(const Task&, State)>;
 
 struct RunnerEnv {
   Store& store;
+  GroupCommitter* committer;  // durable mode: writes go through it; else null
   const Clock& clock;
   KeyLimiter& limiter;
   const StoredFn& on_stored;
   const std::atomic<bool>& stop_now;
 };
 
-// Writes `batch`, retrying while the store reports a passing trouble (I/O, full disk,
-// unavailable) and the engine is not stopping now. Returns the last status.
-Status WriteWithRetry(const RunnerEnv& env, const StoreBatch& batch);
+// Writes `batch` (and empties it), retrying while the store reports a passing trouble (I/O, full
+// disk, unavailable) and the engine is not stopping now. Returns the last status.
+Status WriteWithRetry(const RunnerEnv& env, StoreBatch& batch);
 
 // Marks a task done with its partition: one less in its depth, and producers blocked on a
 // full partition may go on.

@@ -44,6 +44,9 @@ Status Bus::Register(std::string type, Handler handler, TypeOptions options) {
 Status Bus::Start() { return impl_->Start(); }
 StopReport Bus::Stop(StopMode mode) { return impl_->Stop(mode); }
 Result<CommandId> Bus::Submit(Command command) { return impl_->Submit(std::move(command)); }
+std::vector<Result<CommandId>> Bus::SubmitBatch(std::vector<Command> commands) {
+  return impl_->SubmitBatch(std::move(commands));
+}
 Result<std::string> Bus::Execute(Command command, std::chrono::milliseconds timeout) {
   return impl_->Execute(std::move(command), timeout);
 }
@@ -57,5 +60,7 @@ Status Bus::Cancel(CommandId id) { return impl_->Cancel(id); }
 Status Bus::Undo(CommandId id) { return impl_->Undo(id); }
 Status Bus::Redrive(CommandId id) { return impl_->Redrive(id); }
 uint64_t Bus::QueueDepth() const { return impl_->QueueDepth(); }
+uint64_t Bus::SyncedWrites() const { return impl_->SyncedWrites(); }
+uint64_t Bus::CommittedBatches() const { return impl_->CommittedBatches(); }
 
 }  // namespace cmdq

@@ -53,10 +53,13 @@ Status Bus::Impl::Start() {
     return Status::FailedPrecondition("the bus was started already");
   }
   if (options_.mode == Mode::kSync) return Status::Ok();
+  if (options_.mode == Mode::kDurable) {
+    committer_ = std::make_unique<engine::GroupCommitter>(*store_, /*sync=*/true);
+  }
   const uint32_t workers =
       options_.workers != 0 ? options_.workers : std::max(1u, std::thread::hardware_concurrency());
   engine_ = std::make_unique<engine::AsyncEngine>(
-      options_.partitions, workers, *store_, *clock_,
+      options_.partitions, workers, *store_, committer_.get(), *clock_,
       [this](const engine::Task& t, State s) { OnStored(t.id(), s, t.attempt, t.submitted_ns); });
   clock_target_->store(engine_.get());
   clock_->Subscribe([target = clock_target_] {
@@ -170,58 +173,101 @@ Result<std::shared_ptr<const Command>> Bus::Impl::Admit(Command command, engine:
 }
 
 Result<CommandId> Bus::Impl::Submit(Command command) {
-  InFlight guard(submits_in_flight_);
-  if (phase_.load() != Phase::kRunning) {
-    return Error(Status::Unavailable("the bus is not running (call Start(); or it has stopped)"));
-  }
-  engine::TypeEntry* type = nullptr;
-  CommandId existing;
-  auto cmd = Admit(std::move(command), &type, &existing);
-  if (!cmd) return Error(cmd.error());
-  if (!*cmd) return existing;
-  const CommandId id = (*cmd)->id;
-  const std::string idem = (*cmd)->idempotency_key;
-  Result<CommandId> r = id;
-  if (options_.mode == Mode::kSync) {
-    auto done = RunSync(*cmd, *type, 1, State::kNone, true);
-    if (!done) r = Error(done.error());
-  } else {
-    r = SubmitAsync(std::move(*cmd), *type);
-  }
-  if (!r && !idem.empty()) dedup_.Release(idem, id);
-  return r;
+  std::vector<Command> one;
+  one.push_back(std::move(command));
+  return std::move(SubmitBatch(std::move(one)).front());
 }
 
-Result<CommandId> Bus::Impl::SubmitAsync(std::shared_ptr<const Command> cmd,
-                                         engine::TypeEntry& type) {
-  const uint32_t index = engine_->PartitionOf(*cmd, type.options.ordered);
-  engine::Partition& p = engine_->partition(index);
-  if (Status s = engine_->Reserve(p, options_.queue_capacity,
-                                  options_.backpressure == Backpressure::kBlock);
-      !s.ok()) {
-    return Error(s);
+std::vector<Result<CommandId>> Bus::Impl::SubmitBatch(std::vector<Command> commands) {
+  InFlight guard(submits_in_flight_);
+  std::vector<Result<CommandId>> results(commands.size(), CommandId());
+  if (phase_.load() != Phase::kRunning) {
+    for (auto& r : results) {
+      r = Error(Status::Unavailable("the bus is not running (call Start(); or it has stopped)"));
+    }
+    return results;
   }
-  const State initial =
-      cmd->not_before_us > cmd->created_at_us ? State::kScheduled : State::kPending;
-  thread_local StoreBatch batch;
-  batch.Insert(cmd, initial, cmd->created_at_us);
-  Status w = store_->Write(batch, WriteOptions{});
+  std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>> admitted;
+  std::vector<Result<CommandId>*> admitted_results;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    engine::TypeEntry* type = nullptr;
+    CommandId existing;
+    auto cmd = Admit(std::move(commands[i]), &type, &existing);
+    if (!cmd) {
+      results[i] = Error(cmd.error());
+    } else if (!*cmd) {
+      results[i] = existing;  // an idempotent repeat
+    } else if (options_.mode == Mode::kSync) {
+      const CommandId id = (*cmd)->id;
+      const std::string idem = (*cmd)->idempotency_key;
+      auto done = RunSync(*cmd, *type, 1, State::kNone, true);
+      if (!done) {
+        results[i] = Error(done.error());
+        if (!idem.empty()) dedup_.Release(idem, id);
+      } else {
+        results[i] = id;
+      }
+    } else {
+      admitted.emplace_back(std::move(*cmd), type);
+      admitted_results.push_back(&results[i]);
+    }
+  }
+  if (!admitted.empty()) Enqueue(admitted, admitted_results);
+  return results;
+}
+
+Status Bus::Impl::WriteBatch(StoreBatch& batch) {
+  if (committer_) return committer_->Commit(batch);
+  Status s = store_->Write(batch, WriteOptions{});
   batch.Clear();
-  if (!w.ok()) {
-    engine::ReleaseDepth(p);
-    return Error(w);
+  return s;
+}
+
+void Bus::Impl::Enqueue(
+    std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
+    std::vector<Result<CommandId>*>& results) {
+  const bool block = options_.backpressure == Backpressure::kBlock;
+  thread_local StoreBatch batch;
+  std::vector<engine::Task*> tasks;
+  tasks.reserve(cmds.size());
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    auto& [cmd, type] = cmds[i];
+    const uint32_t index = engine_->PartitionOf(*cmd, type->options.ordered);
+    if (Status s = engine_->Reserve(engine_->partition(index), options_.queue_capacity, block);
+        !s.ok()) {
+      *results[i] = Error(s);
+      tasks.push_back(nullptr);
+      continue;
+    }
+    const State initial =
+        cmd->not_before_us > cmd->created_at_us ? State::kScheduled : State::kPending;
+    batch.Insert(cmd, initial, cmd->created_at_us);
+    auto* task = new engine::Task{.command = cmd,
+                                  .type = type,
+                                  .partition = index,
+                                  .max_attempts = engine::MaxAttempts(*cmd, *type),
+                                  .state = initial,
+                                  .submitted_ns = SteadyNowNs()};
+    task->due_us = initial == State::kScheduled ? cmd->not_before_us : 0;
+    tasks.push_back(task);
   }
-  const CommandId id = cmd->id;
-  auto* task = new engine::Task{.command = std::move(cmd),
-                                .type = &type,
-                                .partition = index,
-                                .max_attempts = 0,
-                                .state = initial,
-                                .submitted_ns = SteadyNowNs()};
-  task->max_attempts = engine::MaxAttempts(*task->command, type);
-  task->due_us = initial == State::kScheduled ? task->command->not_before_us : 0;
-  engine_->Enqueue(task);
-  return id;
+  const Status w = batch.empty() ? Status::Ok() : WriteBatch(batch);
+  batch.Clear();
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    engine::Task* task = tasks[i];
+    if (!task) continue;
+    if (!w.ok()) {
+      *results[i] = Error(w);
+      engine::ReleaseDepth(engine_->partition(task->partition));
+      if (!task->command->idempotency_key.empty()) {
+        dedup_.Release(task->command->idempotency_key, task->id());
+      }
+      delete task;
+      continue;
+    }
+    *results[i] = task->id();
+    engine_->Enqueue(task);
+  }
 }
 
 Result<std::string> Bus::Impl::Execute(Command command, std::chrono::milliseconds timeout) {

@@ -10,6 +10,7 @@
 #include "cmdq/bus.h"
 #include "engine/async_engine.h"
 #include "engine/dedup_table.h"
+#include "engine/group_commit.h"
 #include "engine/handler_registry.h"
 #include "engine/task.h"
 #include "engine/waiters.h"
@@ -25,6 +26,7 @@ class Bus::Impl {
   Status Start();
   StopReport Stop(StopMode mode);
   Result<CommandId> Submit(Command command);
+  std::vector<Result<CommandId>> SubmitBatch(std::vector<Command> commands);
   Result<std::string> Execute(Command command, std::chrono::milliseconds timeout);
   Result<Record> Wait(CommandId id, std::chrono::milliseconds timeout);
   Result<Record> Get(CommandId id) const;
@@ -34,6 +36,8 @@ class Bus::Impl {
   Status Undo(CommandId id);
   Status Redrive(CommandId id);
   uint64_t QueueDepth() const { return engine_ ? engine_->Depth() : 0; }
+  uint64_t SyncedWrites() const { return committer_ ? committer_->writes() : 0; }
+  uint64_t CommittedBatches() const { return committer_ ? committer_->batches() : 0; }
 
  private:
   enum class Phase : uint8_t { kCreated, kRunning, kStopping, kStopped };
@@ -47,7 +51,10 @@ class Bus::Impl {
 
   Result<std::shared_ptr<const Command>> Admit(Command command, engine::TypeEntry** type,
                                                CommandId* existing);
-  Result<CommandId> SubmitAsync(std::shared_ptr<const Command> command, engine::TypeEntry& type);
+  // Stores and queues admitted commands (async and durable modes); fills `results`.
+  void Enqueue(std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
+               std::vector<Result<CommandId>*>& results);
+  Status WriteBatch(StoreBatch& batch);
   Result<SyncResult> RunSync(std::shared_ptr<const Command> command, engine::TypeEntry& type,
                              uint32_t first_attempt, State from, bool insert);
   Status WaitUntil(int64_t unix_us);
@@ -66,6 +73,7 @@ class Bus::Impl {
   IdGenerator ids_;
   engine::DedupTable dedup_;
   engine::Waiters waiters_;
+  std::unique_ptr<engine::GroupCommitter> committer_;  // durable mode only
   std::unique_ptr<engine::AsyncEngine> engine_;
   std::atomic<Phase> phase_{Phase::kCreated};
   std::atomic<int64_t> submits_in_flight_{0};

@@ -1,0 +1,47 @@
+// GroupCommitter: many threads' store writes share one synced write (durable mode).
+//
+// LevelDB's scheme: writers queue up; the one at the front writes its own batch together
+// with every batch queued behind it (up to a size cap) in one synced Store::Write, then
+// wakes them with the common status. A lone writer goes at once, so batch size follows the
+// load instead of a timer.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+
+#include "cmdq/store.h"
+
+namespace cmdq::engine {
+
+class GroupCommitter {
+ public:
+  GroupCommitter(Store& store, bool sync) : store_(store), sync_(sync) {}
+
+  // Writes `batch` (its items are moved out) durably with whatever else is waiting.
+  // Returns when it is on disk (sync) or applied, with the status of the group's write.
+  Status Commit(StoreBatch& batch);
+
+  // Figures for metrics and benchmarks.
+  uint64_t writes() const;   // synced writes made
+  uint64_t batches() const;  // Commit calls served
+
+ private:
+  struct Writer {
+    StoreBatch* batch;
+    bool done = false;
+    Status status;
+    std::condition_variable cv;
+  };
+
+  Store& store_;
+  const bool sync_;
+  mutable std::mutex mu_;
+  std::deque<Writer*> queue_;
+  StoreBatch group_;  // the leader's merged batch; only the leader touches it
+  uint64_t writes_ = 0;
+  uint64_t batches_ = 0;
+};
+
+}  // namespace cmdq::engine
