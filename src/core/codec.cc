@@ -338,4 +338,62 @@ Result<AuditEvent> DecodeAuditEvent(std::string_view bytes) {
   return e;
 }
 
+std::string EncodeRecordStatus(const RecordStatus& status) {
+  size_t bound = 6 * kMaxVarintBytes + BytesBound(status.lease_worker) + BytesBound(status.result) +
+                 BytesBound(status.error);
+  for (const AuditEvent& e : status.audit) {
+    bound += 4 * kMaxVarintBytes + BytesBound(e.worker) + BytesBound(e.message);
+  }
+  return Encode(kRecordStatusMagic, bound, [&](Writer& w) {
+    w.U64(static_cast<uint64_t>(status.state));
+    w.U64(status.attempt);
+    w.Bytes(status.lease_worker);
+    w.I64(status.lease_expires_us);
+    w.Bytes(status.result);
+    w.Bytes(status.error);
+    w.I64(status.next_attempt_us);
+    w.I64(status.updated_at_us);
+    w.U64(status.audit.size());
+    for (const AuditEvent& e : status.audit) {
+      w.I64(e.time_us);
+      w.U64(static_cast<uint64_t>(e.from));
+      w.U64(static_cast<uint64_t>(e.to));
+      w.U64(e.attempt);
+      w.Bytes(e.worker);
+      w.Bytes(e.message);
+    }
+  });
+}
+
+Result<RecordStatus> DecodeRecordStatus(std::string_view bytes, CommandId id) {
+  auto body = Unframe(bytes, kRecordStatusMagic, "record status");
+  if (!body) return Error(std::move(body.error()));
+  Reader r("record status", *body);
+  RecordStatus st;
+  st.state = r.StateField("state", /*allow_none=*/false);
+  st.attempt = r.U32("attempt");
+  st.lease_worker = r.Bytes("lease_worker");
+  st.lease_expires_us = r.I64("lease_expires_us");
+  st.result = r.Bytes("result");
+  st.error = r.Bytes("error");
+  st.next_attempt_us = r.I64("next_attempt_us");
+  st.updated_at_us = r.I64("updated_at_us");
+  // An event is six fields of at least one byte each.
+  uint64_t events = r.Count("audit", 6);
+  st.audit.reserve(events);
+  for (uint64_t i = 0; i < events && r.ok(); ++i) {
+    AuditEvent& e = st.audit.emplace_back();
+    e.id = id;
+    e.sequence = static_cast<uint32_t>(i);
+    e.time_us = r.I64("audit.time_us");
+    e.from = r.StateField("audit.from", /*allow_none=*/true);
+    e.to = r.StateField("audit.to", /*allow_none=*/false);
+    e.attempt = r.U32("audit.attempt");
+    e.worker = r.Bytes("audit.worker");
+    e.message = r.Bytes("audit.message");
+  }
+  if (Status s = r.Finish(); !s.ok()) return Error(std::move(s));
+  return st;
+}
+
 }  // namespace cmdq

@@ -254,6 +254,85 @@ TEST(Codec, RejectsHugeLengthsWithoutAllocating) {
   EXPECT_EQ(decoded.error().code(), StatusCode::kCorruption);
 }
 
+RecordStatus RandomStatus(std::mt19937_64& rng, CommandId id) {
+  Record r = RandomRecord(rng);
+  RecordStatus st{.state = r.state,
+                  .attempt = r.attempt,
+                  .lease_worker = r.lease_worker,
+                  .lease_expires_us = r.lease_expires_us,
+                  .result = r.result,
+                  .error = r.error,
+                  .next_attempt_us = r.next_attempt_us,
+                  .updated_at_us = r.updated_at_us};
+  for (size_t i = 0, n = rng() % 6; i < n; ++i) {
+    st.audit.push_back(AuditEvent{.id = id,
+                                  .sequence = static_cast<uint32_t>(i),
+                                  .time_us = RandomI64(rng),
+                                  .from = static_cast<State>(rng() % kStateCount),
+                                  .to = static_cast<State>(1 + rng() % (kStateCount - 1)),
+                                  .attempt = static_cast<uint32_t>(rng()),
+                                  .worker = RandomBytes(rng, 20),
+                                  .message = RandomBytes(rng, 100)});
+  }
+  return st;
+}
+
+auto Fields(const RecordStatus& s) {
+  std::vector<decltype(Fields(AuditEvent{}))> audit;
+  for (const AuditEvent& e : s.audit) audit.push_back(Fields(e));
+  return std::make_tuple(s.state, s.attempt, s.lease_worker, s.lease_expires_us, s.result, s.error,
+                         s.next_attempt_us, s.updated_at_us, audit);
+}
+
+TEST(Codec, RecordStatusRoundTripsAndFillsIdAndSequence) {
+  std::mt19937_64 rng(9);
+  for (int i = 0; i < 200; ++i) {
+    CommandId id(rng() | 1);
+    RecordStatus st = RandomStatus(rng, id);
+    std::string bytes = EncodeRecordStatus(st);
+    EXPECT_EQ(bytes[0], 'S');
+    EXPECT_EQ(bytes[1], 1);
+    auto decoded = DecodeRecordStatus(bytes, id);
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().ToString();
+    EXPECT_TRUE(Fields(*decoded) == Fields(st)) << i;
+  }
+}
+
+TEST(Codec, RecordStatusRejectsEveryTruncationAndFlippedByte) {
+  std::mt19937_64 rng(10);
+  RecordStatus st = RandomStatus(rng, CommandId(7));
+  st.audit.resize(2);
+  std::string bytes = EncodeRecordStatus(st);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto decoded = DecodeRecordStatus(std::string_view(bytes).substr(0, n), CommandId(7));
+    ASSERT_FALSE(decoded.has_value()) << n;
+    EXPECT_EQ(decoded.error().code(), StatusCode::kCorruption) << n;
+  }
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x20);
+    EXPECT_FALSE(DecodeRecordStatus(bad, CommandId(7)).has_value()) << i;
+  }
+}
+
+TEST(Codec, RecordStatusNamesAnInvalidAuditState) {
+  std::string body("S\x01", 2);
+  body += '\x04';                            // state succeeded
+  for (int i = 0; i < 7; ++i) body += '\0';  // attempt .. updated_at_us
+  body += '\x01';                            // one event
+  body += '\0';                              // time
+  body += '\0';                              // from none
+  body += '\x0c';                            // to 12
+  body += std::string(3, '\0');              // attempt, worker, message
+  auto decoded = DecodeRecordStatus(WithChecksum(body), CommandId(1));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().message(), "record status: field audit.to has invalid value 12");
+  auto newer = EncodeRecordStatus(RecordStatus{});
+  newer[1] = 2;
+  EXPECT_NE(DecodeRecordStatus(newer, CommandId(1)).error().message().find("newer"),
+            std::string::npos);
+}
+
 TEST(Codec, SurvivesRandomInput) {
   std::mt19937_64 rng(8);
   for (int i = 0; i < 20'000; ++i) {
@@ -268,6 +347,7 @@ TEST(Codec, SurvivesRandomInput) {
     }
     (void)DecodeAuditEvent(junk);
     (void)DecodeCommand(junk);
+    (void)DecodeRecordStatus(WithChecksum(std::string("S\x01", 2) + junk), CommandId(1));
   }
 }
 
