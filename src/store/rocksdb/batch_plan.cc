@@ -1,0 +1,100 @@
+#include "store/rocksdb/batch_plan.h"
+
+#include <string>
+#include <unordered_map>
+
+namespace cmdq::rocksdb_store {
+namespace {
+
+std::string Name(CommandId id) { return "command " + id.ToString(); }
+
+Status CheckInsert(const NewRecord& r) {
+  if (!r.command) return Status::InvalidArgument("command", "insert without a command");
+  if (!r.command->id.valid())
+    return Status::InvalidArgument("id", "insert of a command without an id");
+  if (r.state != State::kPending && r.state != State::kScheduled) {
+    return Status::InvalidArgument(
+        "state", "a new command is pending or scheduled, not " + std::string(StateName(r.state)));
+  }
+  return Status::Ok();
+}
+
+RecordStatus Created(const NewRecord& r) {
+  RecordStatus st{.state = r.state, .updated_at_us = r.time_us};
+  st.audit.push_back(AuditEvent{.id = r.command->id,
+                                .sequence = 0,
+                                .time_us = r.time_us,
+                                .from = State::kNone,
+                                .to = r.state});
+  return st;
+}
+
+}  // namespace
+
+void ApplyTransition(const Transition& t, RecordStatus& st) {
+  st.audit.push_back(AuditEvent{.id = t.id,
+                                .sequence = static_cast<uint32_t>(st.audit.size()),
+                                .time_us = t.time_us,
+                                .from = t.from,
+                                .to = t.to,
+                                .attempt = t.attempt,
+                                .worker = t.worker,
+                                .message = t.message});
+  st.state = t.to;
+  st.attempt = t.attempt;
+  // Only a running command holds a lease; any other move releases it.
+  if (t.to == State::kRunning) {
+    st.lease_worker = t.worker;
+    st.lease_expires_us = t.lease_expires_us;
+  } else {
+    st.lease_worker.clear();
+    st.lease_expires_us = 0;
+  }
+  if (t.result) st.result = *t.result;
+  if (t.error) st.error = *t.error;
+  st.next_attempt_us = t.to == State::kFailed ? t.next_attempt_us : 0;
+  st.updated_at_us = t.time_us;
+}
+
+Result<std::vector<PlannedRecord>> PlanBatch(const StoreBatch& batch, const ExistsFn& exists,
+                                             const LookupFn& lookup) {
+  std::vector<PlannedRecord> plan;
+  plan.reserve(batch.size());
+  std::unordered_map<CommandId, size_t, CommandIdHash> slot;
+  slot.reserve(batch.size());
+  for (const NewRecord& r : batch.inserts()) {
+    if (Status s = CheckInsert(r); !s.ok()) return Error(std::move(s));
+    CommandId id = r.command->id;
+    if (slot.contains(id)) {
+      return Error({StatusCode::kAlreadyExists, Name(id) + " is inserted twice in one batch"});
+    }
+    auto taken = exists(id);
+    if (!taken) return Error(std::move(taken.error()));
+    if (*taken) return Error({StatusCode::kAlreadyExists, Name(id) + " already exists"});
+    slot.emplace(id, plan.size());
+    plan.push_back(PlannedRecord{.id = id, .inserted = r.command.get(), .status = Created(r)});
+  }
+  for (const Transition& t : batch.transitions()) {
+    auto it = slot.find(t.id);
+    if (it == slot.end()) {
+      auto stored = lookup(t.id);
+      if (!stored) return Error(std::move(stored.error()));
+      if (!*stored) return Error(Status::NotFound(Name(t.id) + " not found"));
+      it = slot.emplace(t.id, plan.size()).first;
+      plan.push_back(PlannedRecord{.id = t.id, .status = std::move(**stored)});
+    }
+    RecordStatus& st = plan[it->second].status;
+    if (st.state != t.from) {
+      return Error(Status::FailedPrecondition(Name(t.id) + " is " +
+                                              std::string(StateName(st.state)) + ", not " +
+                                              std::string(StateName(t.from))));
+    }
+    if (Status s = CheckTransition(t.from, t.to); !s.ok()) {
+      return Error(Status::FailedPrecondition(Name(t.id) + ": " + s.message()));
+    }
+    ApplyTransition(t, st);
+  }
+  return plan;
+}
+
+}  // namespace cmdq::rocksdb_store

@@ -1,0 +1,37 @@
+// BatchPlan: checks a StoreBatch against the stored state and computes each touched
+// record's new status, without writing anything. The RocksDB store writes the plan in
+// one WriteBatch only when every item checks out, so a refused batch changes nothing.
+// Pure logic over two lookups; not thread-safe (the store calls it under its write lock).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "cmdq/store.h"
+#include "core/codec.h"
+
+namespace cmdq::rocksdb_store {
+
+struct PlannedRecord {
+  CommandId id;
+  const Command* inserted = nullptr;  // set when the batch inserts it (owned by the batch)
+  RecordStatus status;                // after every item of the batch that touches it
+};
+
+// Whether an id is taken by a stored command.
+using ExistsFn = std::function<Result<bool>(CommandId)>;
+// The stored status of an id; nullopt when no such command is stored.
+using LookupFn = std::function<Result<std::optional<RecordStatus>>(CommandId)>;
+
+// One entry per touched id, in the order the batch first touches them; several
+// transitions of one id coalesce into one entry (one RocksDB Put). Errors: kInvalidArgument
+// (an insert without command or id), kAlreadyExists, kNotFound, kFailedPrecondition, or
+// whatever a lookup returned.
+Result<std::vector<PlannedRecord>> PlanBatch(const StoreBatch& batch, const ExistsFn& exists,
+                                             const LookupFn& lookup);
+
+// The status a transition leaves (also appends its audit event). Exposed for tests.
+void ApplyTransition(const Transition& t, RecordStatus& status);
+
+}  // namespace cmdq::rocksdb_store

@@ -1,0 +1,160 @@
+// RocksDbStore::List: newest first, from the cheapest source that can answer the query.
+//   key (or type) set  -> the index entries of that key (type), newest first
+//   a non-terminal state -> the in-memory map of non-terminal records
+//   otherwise          -> the `status` column family, newest first
+// The other filters are applied to each record the source yields. Each call examines at
+// most kListScanBudget entries; when the budget runs out first, the page may hold fewer
+// than `limit` records and next_cursor says where to go on (docs/storage.md).
+#include <rocksdb/iterator.h>
+
+#include "store/rocksdb/errors.h"
+#include "store/rocksdb/key_format.h"
+#include "store/rocksdb/rocksdb_store.h"
+
+namespace cmdq::rocksdb_store {
+namespace {
+
+constexpr uint32_t kMaxLimit = 1000;
+
+// Walks ids of one key range newest first, below `before`.
+class Backward {
+ public:
+  Backward(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string lower, std::string upper)
+      : lower_(std::move(lower)), upper_(std::move(upper)) {
+    ro_.iterate_lower_bound = &lower_slice_;
+    ro_.iterate_upper_bound = &upper_slice_;
+    it_.reset(db->NewIterator(ro_, cf));
+    it_->SeekToLast();
+  }
+  bool Valid() const { return it_->Valid(); }
+  void Prev() { it_->Prev(); }
+  std::string_view key() const { return it_->key().ToStringView(); }
+  std::string_view value() const { return it_->value().ToStringView(); }
+  rocksdb::Status status() const { return it_->status(); }
+
+ private:
+  std::string lower_;
+  std::string upper_;
+  rocksdb::Slice lower_slice_{lower_};
+  rocksdb::Slice upper_slice_{upper_};
+  rocksdb::ReadOptions ro_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// The exclusive upper bound of ids below `before` within `prefix`.
+std::string UpperBound(const std::string& prefix, CommandId before) {
+  // Every entry is prefix + 8 bytes, so nine 0xff bytes sort after all of them.
+  return before.valid() ? prefix + IdKey(before) : prefix + std::string(kIdBytes + 1, '\xff');
+}
+
+// A page collects one record more than asked: that one tells whether another page exists
+// (and is dropped), so the last page comes with no cursor.
+bool Full(const ListQuery& q, const ListPage& page) { return page.records.size() > q.limit; }
+
+// Ends a scan that stopped at `last_examined` (a full page, or the scan budget spent).
+ListPage Finish(const ListQuery& q, CommandId last_examined, ListPage& page) {
+  if (Full(q, page)) {
+    page.records.resize(q.limit);
+    page.next_cursor = page.records.back().command.id;
+  } else {
+    // Budget spent: everything above last_examined was looked at.
+    page.next_cursor = last_examined;
+  }
+  return std::move(page);
+}
+
+}  // namespace
+
+Status RocksDbStore::Collect(const ListQuery& q, CommandId id, std::optional<RecordStatus> status,
+                             ListPage& page) const {
+  if (status && q.state && status->state != *q.state) return Status::Ok();
+  auto rec = Load(id, std::move(status));
+  if (!rec) return rec.error();
+  if (!*rec) return Status::Ok();
+  const Record& r = **rec;
+  if ((q.key && r.command.key != *q.key) || (q.type && r.command.type != *q.type) ||
+      (q.state && r.state != *q.state)) {
+    return Status::Ok();
+  }
+  page.records.push_back(std::move(**rec));
+  return Status::Ok();
+}
+
+Result<ListPage> RocksDbStore::ListFromIndex(const ListQuery& q, char tag,
+                                             const std::string& value) const {
+  std::string prefix = IndexPrefix(tag, value);
+  Backward it(h_.db.get(), h_.index, prefix, UpperBound(prefix, q.before));
+  ListPage page;
+  size_t examined = 0;
+  for (; it.Valid(); it.Prev()) {
+    auto id = ParseIndexKey(it.key(), prefix);
+    if (!id) return Error(Status::Corruption(path_ + ": malformed index entry"));
+    if (Status s = Collect(q, *id, std::nullopt, page); !s.ok()) return Error(std::move(s));
+    if (Full(q, page) || ++examined == kListScanBudget) return Finish(q, *id, page);
+  }
+  if (!it.status().ok()) return Error(FromRocks(it.status(), path_, "list"));
+  return page;
+}
+
+Result<ListPage> RocksDbStore::ListFromLive(const ListQuery& q) const {
+  // Ids and statuses are copied under the lock; commands are read after it.
+  std::vector<std::pair<CommandId, RecordStatus>> found;
+  CommandId last_examined;
+  bool budget_out = false;
+  {
+    std::shared_lock lock(live_mu_);
+    auto end = q.before.valid() ? live_.lower_bound(q.before) : live_.end();
+    size_t examined = 0;
+    for (auto it = std::make_reverse_iterator(end); it != live_.rend(); ++it) {
+      last_examined = it->first;
+      if (it->second.state == *q.state) found.emplace_back(it->first, it->second);
+      if (found.size() > q.limit || ++examined == kListScanBudget) {
+        budget_out = true;
+        break;
+      }
+    }
+  }
+  ListPage page;
+  for (auto& [id, st] : found) {
+    if (Status s = Collect(q, id, std::move(st), page); !s.ok()) return Error(std::move(s));
+  }
+  if (budget_out || Full(q, page)) return Finish(q, last_examined, page);
+  return page;
+}
+
+Result<ListPage> RocksDbStore::ListFromStatus(const ListQuery& q) const {
+  Backward it(h_.db.get(), h_.status, std::string(),
+              q.before.valid() ? IdKey(q.before) : std::string(kIdBytes + 1, '\xff'));
+  ListPage page;
+  size_t examined = 0;
+  for (; it.Valid(); it.Prev()) {
+    auto id = ParseIdKey(it.key());
+    if (!id) return Error(Status::Corruption(path_ + ": malformed status key"));
+    std::string_view v = it.value();
+    // The state is the first field, one byte: most non-matching entries stop here.
+    bool skip = q.state && v.size() > 2 && v[0] == kRecordStatusMagic &&
+                v[1] == static_cast<char>(kCodecVersion) &&
+                static_cast<uint8_t>(v[2]) != static_cast<uint8_t>(*q.state);
+    if (!skip) {
+      auto st = DecodeRecordStatus(v, *id);
+      if (!st) return Error(Status::Corruption(path_ + ": " + st.error().message()));
+      if (Status s = Collect(q, *id, std::move(*st), page); !s.ok()) return Error(std::move(s));
+    }
+    if (Full(q, page) || ++examined == kListScanBudget) return Finish(q, *id, page);
+  }
+  if (!it.status().ok()) return Error(FromRocks(it.status(), path_, "list"));
+  return page;
+}
+
+Result<ListPage> RocksDbStore::List(const ListQuery& q) const {
+  if (q.limit < 1 || q.limit > kMaxLimit) {
+    return Error(Status::InvalidArgument(
+        "limit", "limit must be between 1 and 1000, got " + std::to_string(q.limit)));
+  }
+  if (index_key_and_type_ && q.key) return ListFromIndex(q, kKeyIndexTag, *q.key);
+  if (index_key_and_type_ && q.type) return ListFromIndex(q, kTypeIndexTag, *q.type);
+  if (q.state && !IsTerminal(*q.state)) return ListFromLive(q);
+  return ListFromStatus(q);
+}
+
+}  // namespace cmdq::rocksdb_store

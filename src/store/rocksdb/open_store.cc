@@ -1,0 +1,195 @@
+// OpenRocksDbStore: checks the directory, opens RocksDB with cmdq's column families,
+// checks or writes the format version in `meta`, and loads the in-memory state.
+// Never repairs: a damaged store is reported, and left as it was.
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+
+#include "cmdq/clock.h"
+#include "cmdq/rocksdb_store.h"
+#include "store/rocksdb/errors.h"
+#include "store/rocksdb/open_checks.h"
+#include "store/rocksdb/rocksdb_store.h"
+
+namespace cmdq {
+namespace {
+
+using rocksdb_store::DirState;
+
+constexpr uint64_t kFormatVersion = 1;
+constexpr char kFormatVersionKey[] = "format_version";
+constexpr char kCreatedAtKey[] = "created_at_us";
+constexpr char kIndexKey[] = "index_key_and_type";
+
+bool Lz4Available() {
+  auto supported = rocksdb::GetSupportedCompressions();
+  return std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end();
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const RocksDbStoreOptions& o,
+                                           const std::shared_ptr<rocksdb::Cache>& cache,
+                                           bool compress, bool bloom) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = o.write_buffer_bytes;
+  cf.max_write_buffer_number = std::max(2, o.max_write_buffers);
+  cf.compression = compress && Lz4Available() ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  // Point lookups of ids that are mostly absent (an insert of an old id, a status of a
+  // removed record) cost a filter probe instead of a block read.
+  if (bloom) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+rocksdb::DBOptions DatabaseOptions(const RocksDbStoreOptions& o, bool create) {
+  rocksdb::DBOptions db;
+  db.create_if_missing = create;
+  db.create_missing_column_families = create;
+  db.paranoid_checks = true;
+  db.wal_recovery_mode = o.wal_recovery == WalRecovery::kPointInTime
+                             ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                             : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db.max_background_jobs = 2;  // flush + compaction on a 2-core machine
+  db.keep_log_file_num = 5;
+  return db;
+}
+
+Status OpenError(const rocksdb::Status& s, const std::string& path) {
+  // RocksDB reports a held LOCK as an IOError whose text mentions the lock, both for
+  // another process ("While lock file ... Resource temporarily unavailable") and for
+  // this one ("lock hold by current process").
+  std::string text = s.ToString();
+  if (s.IsIOError() && text.find("lock") != std::string::npos) {
+    return Status::Unavailable("data directory " + path +
+                               " is in use by another cmdq process (its LOCK is held): stop "
+                               "that process or choose another path (" +
+                               text + ")");
+  }
+  if (s.IsCorruption()) {
+    return Status::Corruption("data directory " + path + " is damaged: " + text +
+                              "; restore it from a backup (cmdq never repairs a store by "
+                              "itself; a damaged log may open with wal_recovery = "
+                              "kPointInTime, dropping what follows the damage)");
+  }
+  return rocksdb_store::FromRocks(s, path, "open");
+}
+
+// An existing database that RocksDB opened but refused our column families for is
+// someone else's; anything else is OpenError's.
+Status ExistingOpenError(const rocksdb::Status& s, const rocksdb::DBOptions& db_options,
+                         const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                         const std::string& path) {
+  std::vector<std::string> names;
+  if (!s.IsInvalidArgument() || !rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) {
+    return OpenError(s, path);
+  }
+  for (const auto& f : families) {
+    if (std::find(names.begin(), names.end(), f.name) == names.end()) {
+      return Status::FailedPrecondition("data directory " + path +
+                                        " holds a RocksDB database that is not a cmdq store (no "
+                                        "column family '" +
+                                        f.name + "'); choose another path");
+    }
+  }
+  return OpenError(s, path);
+}
+
+Result<uint64_t> ParseNumber(const std::string& text, const std::string& path, const char* name) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Error(Status::Corruption("data directory " + path + ": meta " + name +
+                                    " is not a number: '" + text + "'"));
+  }
+  return v;
+}
+
+// Checks the format version of an existing store, or writes it into a new one. Returns
+// whether the store keeps key and type index entries (fixed at creation).
+Result<bool> CheckMeta(rocksdb_store::Handles& h, const RocksDbStoreOptions& o, bool created) {
+  const std::string& path = o.path;
+  if (created) {
+    rocksdb::WriteBatch wb;
+    (void)wb.Put(h.meta, kFormatVersionKey, std::to_string(kFormatVersion));
+    (void)wb.Put(h.meta, kCreatedAtKey, std::to_string(SystemClock()->NowMicros()));
+    (void)wb.Put(h.meta, kIndexKey, o.index_key_and_type ? "1" : "0");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (auto s = h.db->Write(wo, &wb); !s.ok()) return Error(OpenError(s, path));
+    return o.index_key_and_type;
+  }
+  std::string value;
+  auto s = h.db->Get(rocksdb::ReadOptions(), h.meta, kFormatVersionKey, &value);
+  if (s.IsNotFound()) {
+    return Error(Status::Corruption("data directory " + path + " has no format version"));
+  }
+  if (!s.ok()) return Error(OpenError(s, path));
+  auto version = ParseNumber(value, path, kFormatVersionKey);
+  if (!version) return Error(std::move(version.error()));
+  if (*version > kFormatVersion || *version == 0) {
+    return Error(Status::Corruption(
+        "data directory " + path + ": store format version " + std::to_string(*version) +
+        (*version == 0 ? " is invalid" : " is newer than this build understands (1)") +
+        "; open it with a cmdq that knows that version"));
+  }
+  s = h.db->Get(rocksdb::ReadOptions(), h.meta, kIndexKey, &value);
+  if (!s.ok()) return Error(OpenError(s, path));
+  return value == "1";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenRocksDbStore(RocksDbStoreOptions options) {
+  auto dir = rocksdb_store::CheckDataDirectory(options.path, options.create_if_missing);
+  if (!dir) return Error(std::move(dir.error()));
+  const bool create = *dir != DirState::kStore;
+  const std::string& path = options.path;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(options, cache, false, false)},
+      {"meta", FamilyOptions(options, cache, false, false)},
+      {"commands", FamilyOptions(options, cache, options.compress_commands, true)},
+      {"status", FamilyOptions(options, cache, true, true)},
+      {"index", FamilyOptions(options, cache, true, false)},
+  };
+  families[0].options.write_buffer_size = families[1].options.write_buffer_size = 1 << 20;
+  rocksdb::DBOptions db_options = DatabaseOptions(options, create);
+
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  rocksdb::DB* raw = nullptr;
+  if (create) {
+    // RocksDB makes only the last directory of the path.
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) {
+      return Error(
+          {StatusCode::kIoError, "cannot create data directory " + path + ": " + ec.message()});
+    }
+  }
+  auto s = rocksdb::DB::Open(db_options, path, families, &cfs, &raw);
+  if (!s.ok())
+    return Error(create ? OpenError(s, path) : ExistingOpenError(s, db_options, families, path));
+  rocksdb_store::Handles h{.db = std::unique_ptr<rocksdb::DB>(raw),
+                           .commands = cfs[2],
+                           .status = cfs[3],
+                           .index = cfs[4],
+                           .meta = cfs[1],
+                           .default_cf = cfs[0]};
+  auto indexed = CheckMeta(h, options, create);
+  auto store =
+      std::make_unique<rocksdb_store::RocksDbStore>(path, std::move(h), indexed.value_or(false));
+  // The store owns the handles now: an error below closes the database as it goes.
+  if (!indexed) return Error(std::move(indexed.error()));
+  if (Status load = store->Load(); !load.ok()) return Error(std::move(load));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace cmdq

@@ -1,0 +1,235 @@
+#include "store/rocksdb/rocksdb_store.h"
+
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+
+#include "store/rocksdb/errors.h"
+#include "store/rocksdb/key_format.h"
+
+namespace cmdq::rocksdb_store {
+
+RocksDbStore::RocksDbStore(std::string path, Handles handles, bool index_key_and_type)
+    : path_(std::move(path)), h_(std::move(handles)), index_key_and_type_(index_key_and_type) {}
+
+RocksDbStore::~RocksDbStore() {
+  for (auto* cf : {h_.commands, h_.status, h_.index, h_.meta, h_.default_cf}) {
+    if (cf != nullptr) (void)h_.db->DestroyColumnFamilyHandle(cf);
+  }
+  // Close() flushes nothing (the WAL already holds every write) and releases the LOCK.
+  if (h_.db) (void)h_.db->Close();
+}
+
+Status RocksDbStore::Load() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(h_.db->NewIterator(ro, h_.status));
+  std::map<CommandId, RecordStatus> live;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto id = ParseIdKey(it->key().ToStringView());
+    if (!id) return Status::Corruption("status entry with a malformed key at " + path_);
+    std::string_view value = it->value().ToStringView();
+    // Terminal records are most of the database: read their state byte (field 1, a
+    // one-byte varint) without decoding the rest. Anything unexpected is decoded fully.
+    if (value.size() > 2 && value[0] == kRecordStatusMagic && value[1] == kCodecVersion &&
+        static_cast<uint8_t>(value[2]) < kStateCount && IsTerminal(static_cast<State>(value[2]))) {
+      continue;
+    }
+    auto st = DecodeRecordStatus(value, *id);
+    if (!st) {
+      return Status::Corruption(path_ + ": command " + id->ToString() + ": " +
+                                st.error().message());
+    }
+    if (!IsTerminal(st->state)) live.emplace(*id, std::move(*st));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), path_, "load");
+  std::unique_ptr<rocksdb::Iterator> last(h_.db->NewIterator(ro, h_.commands));
+  last->SeekToLast();
+  uint64_t max_id = 0;
+  if (last->Valid()) {
+    auto id = ParseIdKey(last->key().ToStringView());
+    if (!id) return Status::Corruption("command entry with a malformed key at " + path_);
+    max_id = id->value();
+  }
+  if (!last->status().ok()) return FromRocks(last->status(), path_, "load");
+  std::scoped_lock lock(write_mu_, live_mu_);
+  live_ = std::move(live);
+  max_id_ = max_id;
+  return Status::Ok();
+}
+
+Result<std::optional<RecordStatus>> RocksDbStore::StoredStatus(CommandId id) const {
+  std::string value;
+  rocksdb::Status s = h_.db->Get(rocksdb::ReadOptions(), h_.status, IdKey(id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return Error(FromRocks(s, path_, "read"));
+  auto st = DecodeRecordStatus(value, id);
+  if (!st) return Error(Status::Corruption(path_ + ": " + st.error().message()));
+  return std::move(*st);
+}
+
+Result<std::optional<RecordStatus>> RocksDbStore::StatusOf(CommandId id) const {
+  {
+    std::shared_lock lock(live_mu_);
+    if (auto it = live_.find(id); it != live_.end()) return it->second;
+  }
+  return StoredStatus(id);
+}
+
+Result<std::optional<Command>> RocksDbStore::StoredCommand(CommandId id) const {
+  std::string value;
+  rocksdb::Status s = h_.db->Get(rocksdb::ReadOptions(), h_.commands, IdKey(id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return Error(FromRocks(s, path_, "read"));
+  auto c = DecodeCommand(value);
+  if (!c) return Error(Status::Corruption(path_ + ": " + c.error().message()));
+  return std::move(*c);
+}
+
+Result<bool> RocksDbStore::Exists(CommandId id) const {
+  // Ids come from a time-ordered generator: a new one is above every stored id, and
+  // that is known without a read. Only older ids (restore, a clock step back) pay one.
+  if (id.value() > max_id_) return false;
+  std::string value;
+  rocksdb::Status s = h_.db->Get(rocksdb::ReadOptions(), h_.commands, IdKey(id), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return Error(FromRocks(s, path_, "read"));
+  return true;
+}
+
+void RocksDbStore::AddToBatch(const PlannedRecord& p, rocksdb::WriteBatch& wb) const {
+  std::string key = IdKey(p.id);
+  if (p.inserted != nullptr) {
+    // Status of these Puts: WriteBatch only fails on a batch over 4 GiB, which the
+    // engine's batch sizes never approach; db->Write would report it anyway.
+    (void)wb.Put(h_.commands, key, EncodeCommand(*p.inserted));
+    if (index_key_and_type_) {
+      (void)wb.Put(h_.index, IndexKey(kKeyIndexTag, p.inserted->key, p.id), rocksdb::Slice());
+      (void)wb.Put(h_.index, IndexKey(kTypeIndexTag, p.inserted->type, p.id), rocksdb::Slice());
+    }
+  }
+  (void)wb.Put(h_.status, key, EncodeRecordStatus(p.status));
+}
+
+void RocksDbStore::ApplyToLive(std::vector<PlannedRecord>& plan) {
+  std::unique_lock lock(live_mu_);
+  for (PlannedRecord& p : plan) {
+    if (IsTerminal(p.status.state)) {
+      live_.erase(p.id);
+    } else {
+      live_.insert_or_assign(p.id, std::move(p.status));
+    }
+  }
+}
+
+void RocksDbStore::Reconcile(const std::vector<PlannedRecord>& plan) {
+  for (const PlannedRecord& p : plan) {
+    auto stored = StoredStatus(p.id);
+    if (!stored) continue;  // unreadable now; the next open rebuilds `live_` from disk
+    std::unique_lock lock(live_mu_);
+    if (*stored && !IsTerminal((*stored)->state)) {
+      live_.insert_or_assign(p.id, std::move(**stored));
+    } else {
+      live_.erase(p.id);
+    }
+  }
+}
+
+Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options) {
+  if (batch.empty()) return Status::Ok();
+  std::lock_guard lock(write_mu_);
+  if (resume_needed_) {
+    // After a background error (disk full, failed sync) RocksDB refuses writes until
+    // resumed; this is how the node recovers once space returns.
+    rocksdb::Status s = h_.db->Resume();
+    if (!s.ok()) return FromRocks(s, path_, "write (resuming after an earlier error)");
+    resume_needed_ = false;
+  }
+  auto exists = [this](CommandId id) { return Exists(id); };
+  auto lookup = [this](CommandId id) -> Result<std::optional<RecordStatus>> {
+    // Under write_mu_ nobody else changes live_, so reading it needs no live_mu_.
+    if (auto it = live_.find(id); it != live_.end()) return it->second;
+    return StoredStatus(id);
+  };
+  auto plan = PlanBatch(batch, exists, lookup);
+  if (!plan) return plan.error();
+
+  rocksdb::WriteBatch wb;
+  for (const PlannedRecord& p : *plan) {
+    AddToBatch(p, wb);
+    // Raised before the write: should the write fail but land, Exists() still looks.
+    if (p.inserted != nullptr) max_id_ = std::max(max_id_, p.id.value());
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options.sync;
+  rocksdb::Status s = h_.db->Write(wo, &wb);
+  if (!s.ok()) {
+    resume_needed_ = true;
+    Reconcile(*plan);
+    return FromRocks(s, path_, "write");
+  }
+  ApplyToLive(*plan);
+  return Status::Ok();
+}
+
+Result<std::optional<Record>> RocksDbStore::Load(CommandId id,
+                                                 std::optional<RecordStatus> status) const {
+  auto command = StoredCommand(id);
+  if (!command) return Error(std::move(command.error()));
+  // Retention removes records but leaves index entries behind: skip those.
+  if (!*command) return std::nullopt;
+  if (!status) {
+    auto st = StatusOf(id);
+    if (!st) return Error(std::move(st.error()));
+    if (!*st) {
+      return Error(Status::Corruption(path_ + ": command " + id.ToString() + " has no status"));
+    }
+    status = std::move(*st);
+  }
+  RecordStatus& st = *status;
+  return Record{.command = std::move(**command),
+                .state = st.state,
+                .attempt = st.attempt,
+                .lease_worker = std::move(st.lease_worker),
+                .lease_expires_us = st.lease_expires_us,
+                .result = std::move(st.result),
+                .error = std::move(st.error),
+                .next_attempt_us = st.next_attempt_us,
+                .updated_at_us = st.updated_at_us};
+}
+
+Result<Record> RocksDbStore::Get(CommandId id) const {
+  auto rec = Load(id, std::nullopt);
+  if (!rec) return Error(std::move(rec.error()));
+  if (!*rec) return Error(Status::NotFound("command " + id.ToString() + " not found"));
+  return std::move(**rec);
+}
+
+Result<std::vector<AuditEvent>> RocksDbStore::Audit(CommandId id) const {
+  auto st = StatusOf(id);
+  if (!st) return Error(std::move(st.error()));
+  if (!*st) return Error(Status::NotFound("command " + id.ToString() + " not found"));
+  return std::move((*st)->audit);
+}
+
+Result<std::vector<Record>> RocksDbStore::Unfinished() const {
+  std::vector<std::pair<CommandId, RecordStatus>> live;
+  {
+    std::shared_lock lock(live_mu_);
+    live.assign(live_.begin(), live_.end());  // ascending ids: oldest first
+  }
+  std::vector<Record> out;
+  out.reserve(live.size());
+  for (auto& [id, st] : live) {
+    auto rec = Load(id, std::move(st));
+    if (!rec) return Error(std::move(rec.error()));
+    if (!*rec) {
+      return Error(Status::Corruption(path_ + ": command " + id.ToString() +
+                                      " has a status but no command"));
+    }
+    out.push_back(std::move(**rec));
+  }
+  return out;
+}
+
+}  // namespace cmdq::rocksdb_store

@@ -1,0 +1,91 @@
+// RocksDbStore: the Store interface over one RocksDB database (layout in docs/storage.md,
+// "RocksDB store"). Opened by OpenRocksDbStore (open_store.cc), which checks the
+// directory and the format version first.
+//
+// Writes: one mutex serializes validation and apply, so a batch is checked against the
+// state that the previous batch left. The in-memory map `live_` holds the status of every
+// non-terminal record (bounded by the queue), so validating a transition of a queued or
+// running command reads nothing from RocksDB; terminal records that move again (undo,
+// re-drive) are read from the `status` column family.
+// Reads take a shared lock on `live_` only to copy a status out; they never wait for a
+// write's fsync.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "cmdq/store.h"
+#include "core/codec.h"
+#include "store/rocksdb/batch_plan.h"
+
+namespace cmdq::rocksdb_store {
+
+// How many entries one List call examines at most before it returns what it found with
+// a cursor to continue from (see docs/storage.md): a List over a rare filter never turns
+// into a scan of the whole database.
+inline constexpr size_t kListScanBudget = 10'000;
+
+struct Handles {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* commands = nullptr;
+  rocksdb::ColumnFamilyHandle* status = nullptr;
+  rocksdb::ColumnFamilyHandle* index = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* default_cf = nullptr;
+};
+
+class RocksDbStore final : public Store {
+ public:
+  RocksDbStore(std::string path, Handles handles, bool index_key_and_type);
+  ~RocksDbStore() override;
+
+  // Rebuilds the in-memory state from the database: the non-terminal records and the
+  // highest id. Called once by the opener before the store is handed out.
+  Status Load();
+
+  Status Write(const StoreBatch& batch, const WriteOptions& options) override;
+  Result<Record> Get(CommandId id) const override;
+  Result<ListPage> List(const ListQuery& query) const override;
+  Result<std::vector<AuditEvent>> Audit(CommandId id) const override;
+  Result<std::vector<Record>> Unfinished() const override;
+
+ private:
+  // The status of `id`: from `live_` when it is there, else from RocksDB.
+  Result<std::optional<RecordStatus>> StatusOf(CommandId id) const;
+  Result<std::optional<RecordStatus>> StoredStatus(CommandId id) const;
+  Result<std::optional<Command>> StoredCommand(CommandId id) const;
+  Result<bool> Exists(CommandId id) const;
+  Result<std::optional<Record>> Load(CommandId id, std::optional<RecordStatus> status) const;
+  void AddToBatch(const PlannedRecord& p, rocksdb::WriteBatch& wb) const;
+  void ApplyToLive(std::vector<PlannedRecord>& plan);
+  // After a failed write: RocksDB may or may not hold it; make `live_` say what it holds.
+  void Reconcile(const std::vector<PlannedRecord>& plan);
+
+  // List's sources (list.cc).
+  Result<ListPage> ListFromIndex(const ListQuery& q, char tag, const std::string& value) const;
+  Result<ListPage> ListFromLive(const ListQuery& q) const;
+  Result<ListPage> ListFromStatus(const ListQuery& q) const;
+  // Appends the record of `id` to `page` if it passes every filter of `q`.
+  Status Collect(const ListQuery& q, CommandId id, std::optional<RecordStatus> status,
+                 ListPage& page) const;
+
+  const std::string path_;
+  Handles h_;
+  const bool index_key_and_type_;
+
+  std::mutex write_mu_;
+  uint64_t max_id_ = 0;         // guarded by write_mu_: ids above it are certainly free
+  bool resume_needed_ = false;  // guarded by write_mu_: a write failed; try DB::Resume()
+
+  // Written under write_mu_ and an exclusive live_mu_; read under either.
+  mutable std::shared_mutex live_mu_;
+  std::map<CommandId, RecordStatus> live_;
+};
+
+}  // namespace cmdq::rocksdb_store
