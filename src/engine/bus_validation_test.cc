@@ -63,10 +63,12 @@ TEST_P(BusValidation, AcceptsPayloadAtTheMaximum) {
   EXPECT_TRUE(bus_->Submit(Cmd("t", "k", std::string(1024, 'x'))).has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, BusValidation, ::testing::Values(Mode::kSync, Mode::kAsync),
-                         [](const auto& info) {
-                           return info.param == Mode::kSync ? "Sync" : "Async";
-                         });
+std::string ModeName(const ::testing::TestParamInfo<Mode>& mode) {
+  return mode.param == Mode::kSync ? "Sync" : mode.param == Mode::kAsync ? "Async" : "Durable";
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, BusValidation,
+                         ::testing::Values(Mode::kSync, Mode::kAsync, Mode::kDurable), ModeName);
 
 TEST(BusRegister, RejectsBadTypeOptions) {
   auto bus = MakeBus();

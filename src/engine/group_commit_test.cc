@@ -1,0 +1,128 @@
+#include "engine/group_commit.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/test_util.h"
+
+namespace cmdq::engine {
+namespace {
+
+// Counts writes and lets a test hold the first one until it says so.
+class CountingStore final : public Store {
+ public:
+  explicit CountingStore(bool hold_first) : hold_(hold_first) {}
+  Status Write(const StoreBatch& batch, const WriteOptions& options) override {
+    if (hold_.exchange(false)) {
+      held_.store(true);
+      while (!release_.load()) std::this_thread::yield();
+    }
+    std::lock_guard lock(mu_);
+    ++writes_;
+    items_ += batch.size();
+    synced_ = synced_ && options.sync;
+    return fail_ ? Status(StatusCode::kIoError, "disk on fire") : Status::Ok();
+  }
+  Result<Record> Get(CommandId) const override { return Error(Status::NotFound("")); }
+  Result<ListPage> List(const ListQuery&) const override { return ListPage{}; }
+  Result<std::vector<AuditEvent>> Audit(CommandId) const override {
+    return std::vector<AuditEvent>{};
+  }
+  Result<std::vector<Record>> Unfinished() const override { return std::vector<Record>{}; }
+
+  std::atomic<bool> hold_;
+  std::atomic<bool> held_{false};
+  std::atomic<bool> release_{false};
+  std::mutex mu_;
+  int writes_ = 0;
+  size_t items_ = 0;
+  bool synced_ = true;
+  bool fail_ = false;
+};
+
+StoreBatch OneInsert(uint64_t id) {
+  auto cmd = std::make_shared<Command>();
+  cmd->id = CommandId(id);
+  StoreBatch b;
+  b.Insert(cmd, State::kPending, 1);
+  return b;
+}
+
+TEST(GroupCommit, LoneWriterGoesAtOnce) {
+  CountingStore store(false);
+  GroupCommitter gc(store, true);
+  StoreBatch b = OneInsert(1);
+  ASSERT_TRUE(gc.Commit(b).ok());
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(store.writes_, 1);
+  EXPECT_TRUE(store.synced_);
+}
+
+TEST(GroupCommit, WritersQueuedBehindAWriteShareTheNextOne) {
+  CountingStore store(true);
+  GroupCommitter gc(store, true);
+  std::thread first([&] {
+    StoreBatch b = OneInsert(1);
+    EXPECT_TRUE(gc.Commit(b).ok());
+  });
+  while (!store.held_.load()) std::this_thread::yield();
+  std::vector<std::thread> followers;
+  for (int i = 0; i < 8; ++i) {
+    followers.emplace_back([&, i] {
+      StoreBatch b = OneInsert(10 + i);
+      EXPECT_TRUE(gc.Commit(b).ok());
+    });
+  }
+  // All eight are queued behind the held write before it is let go.
+  ASSERT_TRUE(testing::Eventually([&] { return gc.batches() == 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  store.release_.store(true);
+  first.join();
+  for (auto& t : followers) t.join();
+  EXPECT_EQ(store.items_, 9u);
+  EXPECT_EQ(gc.batches(), 9u);
+  EXPECT_EQ(gc.writes(), 2u);  // the held one, then one for all eight
+  EXPECT_EQ(store.writes_, 2);
+}
+
+TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailure) {
+  CountingStore store(false);
+  store.fail_ = true;
+  GroupCommitter gc(store, true);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      StoreBatch b = OneInsert(i + 1);
+      if (gc.Commit(b).code() == StatusCode::kIoError) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 8);
+}
+
+TEST(GroupCommit, HammerLosesNoItem) {
+  CountingStore store(false);
+  GroupCommitter gc(store, true);
+  const int per_thread = static_cast<int>(testing::Scaled(20'000, 1000));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        StoreBatch b = OneInsert(uint64_t(t) * 1'000'000 + i + 1);
+        ASSERT_TRUE(gc.Commit(b).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(store.items_, size_t(4 * per_thread));
+  EXPECT_EQ(gc.batches(), uint64_t(4 * per_thread));
+  EXPECT_LE(gc.writes(), gc.batches());
+}
+
+}  // namespace
+}  // namespace cmdq::engine
