@@ -129,7 +129,7 @@ Result<TierSummary> RunTier(const std::string& tier, const DemoOptions& options)
   return summary;
 }
 
-std::string Ms(int64_t ns) { return fmt::format("{:.2f}", ns / 1e6); }
+std::string Ms(int64_t ns) { return fmt::format("{:.3f}", ns / 1e6); }
 
 void PrintSummary(const std::vector<TierSummary>& tiers) {
   fmt::print("\n{:<9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "tier",

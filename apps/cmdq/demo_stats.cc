@@ -42,7 +42,7 @@ std::string TierProgress::Render() {
   last_finished_ = finished;
   last_snapshot_ = snapshot;
   return fmt::format(
-      "{:<8} {:5.1f}/{:.0f}s  rate {:7.0f}/s  p50 {:6.2f} ms  p99 {:6.2f} ms  queue {:6}  "
+      "{:<8} {:5.1f}/{:.0f}s  rate {:7.0f}/s  p50 {:6.3f} ms  p99 {:6.2f} ms  queue {:6}  "
       "retries {:6}  dead {:5}",
       tier_, elapsed, seconds_, rate, window.PercentileNs(0.50) / 1e6,
       window.PercentileNs(0.99) / 1e6, bus_.QueueDepth(),
