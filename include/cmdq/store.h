@@ -106,8 +106,9 @@ class Store {
 
 struct MemoryStoreOptions {
   // Terminal records kept before the oldest are forgotten (0 = keep all). Bounds memory
-  // of a long-running in-process bus: ~1.3 KB per 1 KB-payload command.
-  size_t max_terminal_records = 1'000'000;
+  // of a long-running in-process bus: ~1.5 KB per 1 KB-payload command, so ~150 MB by
+  // default. More keeps a longer history for Get/List/Audit; less recycles memory sooner.
+  size_t max_terminal_records = 100'000;
 };
 
 // The in-memory backend: for tests and the in-process modes; nothing survives the process.

@@ -44,16 +44,16 @@ int64_t Deadline(const Command& command, const TypeEntry& type, int64_t start_us
 
 Outcome RunAttempt(TypeEntry& type, const Command& command, const AttemptSpec& spec,
                    std::stop_token stop, const Clock& clock) {
-  const auto t0 = std::chrono::steady_clock::now();
   HandlerContext ctx(command, spec.attempt, spec.deadline_us, std::move(stop), &clock);
   Result<std::string> r = CallHandler(type, ctx);
-  RecordRunTime(type, (std::chrono::steady_clock::now() - t0).count());
-
   const int64_t end_us = clock.NowMicros();
+  RecordRunTime(type, (end_us - spec.start_us) * 1000);
+
   if (r && spec.deadline_us != 0 && end_us > spec.deadline_us) {
     r = Error(Status::DeadlineExceeded("the attempt ran past its timeout"));
   }
   Outcome out;
+  out.end_us = end_us;
   if (r) {
     out.to = State::kSucceeded;
     out.result = std::move(*r);

@@ -19,6 +19,7 @@ struct Outcome {
   std::string error;
   StatusCode code = StatusCode::kOk;  // of the error
   int64_t next_attempt_us = 0;        // when failed
+  int64_t end_us = 0;                 // when the handler returned
 };
 
 struct AttemptSpec {
@@ -26,6 +27,7 @@ struct AttemptSpec {
   uint32_t attempts_in_budget = 1;  // attempts since the budget began (re-drive resets it)
   uint32_t max_attempts = 1;
   int64_t deadline_us = 0;  // 0 = none
+  int64_t start_us = 0;     // when the attempt starts (the caller read the clock)
 };
 
 // Attempts allowed for `command` of `type`.

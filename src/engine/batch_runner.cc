@@ -58,7 +58,8 @@ void BatchRunner::Run(Partition& p, WorkerSlot& slot) {
     if (!task) break;
     RunTask(p, task, slot);
     if (batch_.size() >= kMaxBatchWrites) Flush(p);
-    if (std::chrono::steady_clock::now() - started > kMaxRunTime) break;
+    // Reading the clock costs; every 16th task is often enough to bound a batch's time.
+    if ((n & 15) == 15 && std::chrono::steady_clock::now() - started > kMaxRunTime) break;
   }
   Flush(p);
 }
@@ -87,7 +88,8 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
   AttemptSpec spec{.attempt = attempt,
                    .attempts_in_budget = attempt - task->budget_start,
                    .max_attempts = task->max_attempts,
-                   .deadline_us = Deadline(cmd, type, start_us)};
+                   .deadline_us = Deadline(cmd, type, start_us),
+                   .start_us = start_us};
   Outcome outcome = RunAttempt(type, cmd, spec, slot.Arm(spec.deadline_us), env_.clock);
   slot.Disarm();
   if (!task->ordered() && type.options.max_concurrency_per_key != 0) env_.limiter.Release(cmd.key);
@@ -96,7 +98,8 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
   task->attempt = attempt;
   const State to = outcome.to;
   const int64_t next = outcome.next_attempt_us;
-  AppendOutcome(batch_, cmd.id, attempt, env_.clock.NowMicros(), slot.name(), std::move(outcome));
+  const int64_t end_us = outcome.end_us;
+  AppendOutcome(batch_, cmd.id, attempt, end_us, slot.name(), std::move(outcome));
   Settle(p, task, to);
   if (to == State::kFailed) p.WaitRetry(task, next);
 }

@@ -51,7 +51,8 @@ void Partition::Enqueue(Task* task) {
     ready_.push_back(task);
     return;
   }
-  auto [it, inserted] = keys_.try_emplace(task->command->key);
+  auto it = keys_.find(std::string_view(task->command->key));
+  if (it == keys_.end()) it = keys_.try_emplace(task->command->key).first;
   KeyQueue* kq = &it->second;
   task->key = kq;
   task->next = nullptr;
@@ -117,8 +118,8 @@ void Partition::AdvanceKey(KeyQueue* kq) {
   if (kq->head) {
     kq->head_active = true;
     ready_.push_back(kq->head);
-  } else {
-    keys_.erase(keys_.find(head->command->key));
+  } else if (++idle_keys_ > kMaxIdleKeys) {
+    SweepIdleKeys();
   }
 }
 
@@ -134,6 +135,14 @@ void Partition::Park(Task* task) {
   KeyQueue* kq = task->key;
   kq->head_active = false;
   kq->parked = true;
+}
+
+void Partition::SweepIdleKeys() {
+  std::erase_if(keys_, [](const auto& item) {
+    const KeyQueue& kq = item.second;
+    return kq.head == nullptr && !kq.parked;
+  });
+  idle_keys_ = 0;
 }
 
 KeyQueue* Partition::FindKey(std::string_view key) {

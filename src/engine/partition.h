@@ -96,6 +96,12 @@ class Partition {
   bool EraseFromReady(Task* task);
   bool EraseFromTimers(Task* task);
   KeyQueue* FindKey(std::string_view key);
+  void SweepIdleKeys();
+
+  // A key whose queue empties keeps its entry (no allocation per command for keys that
+  // come back); idle entries are swept once there are this many.
+  static constexpr size_t kMaxIdleKeys = 4096;
+  size_t idle_keys_ = 0;
 
   const uint32_t index_;
 

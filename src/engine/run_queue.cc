@@ -1,5 +1,7 @@
 #include "engine/run_queue.h"
 
+#include <thread>
+
 namespace cmdq::engine {
 
 void RunQueue::Schedule(Partition& p) {
@@ -15,19 +17,45 @@ void RunQueue::Requeue(Partition& p) {
 
 void RunQueue::PushLocked(Partition& p) {
   queue_.push_back(&p);
-  if (idle_ > 0) work_cv_.notify_one();
+  size_.store(queue_.size(), std::memory_order_release);
+  // A polling worker will take one partition; wake a sleeper for anything beyond that.
+  const auto polling = static_cast<size_t>(polling_.load(std::memory_order_acquire));
+  if (idle_ > 0 && queue_.size() > polling) work_cv_.notify_one();
+}
+
+Partition* RunQueue::PopLocked() {
+  Partition* p = queue_.front();
+  queue_.pop_front();
+  size_.store(queue_.size(), std::memory_order_release);
+  ++busy_;
+  return p;
+}
+
+bool RunQueue::Poll() {
+  constexpr auto kPollFor = std::chrono::microseconds(50);
+  polling_.fetch_add(1, std::memory_order_acq_rel);
+  const auto until = std::chrono::steady_clock::now() + kPollFor;
+  bool found = false;
+  while (!found && std::chrono::steady_clock::now() < until) {
+    found = size_.load(std::memory_order_acquire) > 0;
+    if (!found) std::this_thread::yield();  // two cores: let a producer run meanwhile
+  }
+  polling_.fetch_sub(1, std::memory_order_acq_rel);
+  return found;
 }
 
 Partition* RunQueue::Claim() {
+  {
+    std::unique_lock lock(mu_);
+    if (!queue_.empty() && !closed_) return PopLocked();
+  }
+  Poll();
   std::unique_lock lock(mu_);
   ++idle_;
   work_cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
   --idle_;
   if (closed_) return nullptr;
-  Partition* p = queue_.front();
-  queue_.pop_front();
-  ++busy_;
-  return p;
+  return PopLocked();
 }
 
 void RunQueue::Release() {

@@ -6,6 +6,7 @@
 // a draining stop waits for.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -31,7 +32,14 @@ class RunQueue {
 
  private:
   void PushLocked(Partition& p);
+  Partition* PopLocked();
+  // An idle worker polls for a short while before it sleeps: under load the next
+  // partition comes within microseconds, and a futex wake-up per submit would cost more
+  // than the work. While one worker polls, producers need not wake anyone.
+  bool Poll();
 
+  std::atomic<size_t> size_{0};
+  std::atomic<int> polling_{0};
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable quiet_cv_;

@@ -31,7 +31,7 @@ Status Bus::Impl::WaitUntil(int64_t unix_us) {
 Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> cmd,
                                                  engine::TypeEntry& type, uint32_t first_attempt,
                                                  State from, bool insert) {
-  const int64_t submitted_ns = SteadyNowNs();
+  const int64_t submitted_ns = options_.on_finished ? SteadyNowNs() : 0;
   const uint32_t max_attempts = engine::MaxAttempts(*cmd, type);
   StoreBatch batch;
   if (insert) {
@@ -57,14 +57,15 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
     engine::AttemptSpec spec{.attempt = attempt,
                              .attempts_in_budget = attempt - budget_start,
                              .max_attempts = max_attempts,
-                             .deadline_us = engine::Deadline(*cmd, type, start_us)};
+                             .deadline_us = engine::Deadline(*cmd, type, start_us),
+                             .start_us = start_us};
     engine::Outcome out = engine::RunAttempt(type, *cmd, spec, stop_.get_token(), *clock_);
     SyncResult done{.state = out.to, .result = out.result, .error = Status::Ok()};
     if (out.to != State::kSucceeded) done.error = Status(out.code, out.error);
     const int64_t next = out.next_attempt_us;
     engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
-    engine::AppendOutcome(batch, cmd->id, attempt, clock_->NowMicros(), kCallerWorker,
-                          std::move(out));
+    const int64_t end_us = out.end_us;
+    engine::AppendOutcome(batch, cmd->id, attempt, end_us, kCallerWorker, std::move(out));
     Status w = store_->Write(batch, WriteOptions{});
     batch.Clear();
     if (!w.ok()) {
