@@ -39,6 +39,13 @@ void Partition::DrainInbox(int64_t now_us) {
 }
 
 void Partition::Admit(Task* task, int64_t now_us) {
+  if (task->state == State::kFailed && task->ordered()) {
+    // Recovered while waiting for its retry: it still holds its key back until then.
+    Enqueue(task);
+    KeyQueue* kq = task->key;
+    if (kq->head == task && EraseFromReady(task)) AddTimer(task, std::max(task->due_us, now_us));
+    return;
+  }
   if (task->due_us > now_us) {
     AddTimer(task, task->due_us);
   } else {

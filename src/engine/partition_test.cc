@@ -144,6 +144,19 @@ TEST_F(PartitionTest, RemoveOfARetryWaitingHeadUnblocksTheKey) {
   EXPECT_EQ(RunAll(), std::vector<uint64_t>{2});
 }
 
+TEST_F(PartitionTest, RecoveredRetryWaitStillHoldsBackItsKey) {
+  Task* failed = NewTask(1, "a", &ordered_);
+  failed->state = State::kFailed;
+  failed->due_us = 500;
+  p_.PushTask(failed);
+  p_.PushTask(NewTask(2, "a", &ordered_));
+  p_.PushTask(NewTask(3, "b", &ordered_));
+  p_.DrainInbox(100);
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{3});
+  p_.ReleaseDue(500);
+  EXPECT_EQ(RunAll(), (std::vector<uint64_t>{1, 2}));
+}
+
 TEST_F(PartitionTest, TakeAllReturnsEveryHeldTaskOnce) {
   p_.PushTask(NewTask(1, "a", &ordered_));
   p_.PushTask(NewTask(2, "a", &ordered_));
