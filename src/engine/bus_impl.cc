@@ -173,9 +173,35 @@ Result<std::shared_ptr<const Command>> Bus::Impl::Admit(Command command, engine:
 }
 
 Result<CommandId> Bus::Impl::Submit(Command command) {
-  std::vector<Command> one;
-  one.push_back(std::move(command));
-  return std::move(SubmitBatch(std::move(one)).front());
+  InFlight guard(submits_in_flight_);
+  if (phase_.load() != Phase::kRunning) {
+    return Error(Status::Unavailable("the bus is not running (call Start(); or it has stopped)"));
+  }
+  engine::TypeEntry* type = nullptr;
+  CommandId existing;
+  auto cmd = Admit(std::move(command), &type, &existing);
+  if (!cmd) return Error(cmd.error());
+  if (!*cmd) return existing;  // an idempotent repeat
+  if (options_.mode == Mode::kSync) return SubmitSync(std::move(*cmd), *type);
+  // Enqueue does not call back into user code, so the thread's scratch cannot be reentered.
+  thread_local std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>> one;
+  thread_local std::vector<Result<CommandId>*> one_result;
+  Result<CommandId> result = CommandId();
+  one.clear();
+  one.emplace_back(std::move(*cmd), type);
+  one_result.assign(1, &result);
+  Enqueue(one, one_result);
+  one.clear();
+  return result;
+}
+
+Result<CommandId> Bus::Impl::SubmitSync(std::shared_ptr<const Command> cmd,
+                                        engine::TypeEntry& type) {
+  const CommandId id = cmd->id;
+  auto done = RunSync(cmd, type, 1, State::kNone, true);
+  if (done) return id;
+  if (!cmd->idempotency_key.empty()) dedup_.Release(cmd->idempotency_key, id);
+  return Error(done.error());
 }
 
 std::vector<Result<CommandId>> Bus::Impl::SubmitBatch(std::vector<Command> commands) {
@@ -198,15 +224,7 @@ std::vector<Result<CommandId>> Bus::Impl::SubmitBatch(std::vector<Command> comma
     } else if (!*cmd) {
       results[i] = existing;  // an idempotent repeat
     } else if (options_.mode == Mode::kSync) {
-      const CommandId id = (*cmd)->id;
-      const std::string idem = (*cmd)->idempotency_key;
-      auto done = RunSync(*cmd, *type, 1, State::kNone, true);
-      if (!done) {
-        results[i] = Error(done.error());
-        if (!idem.empty()) dedup_.Release(idem, id);
-      } else {
-        results[i] = id;
-      }
+      results[i] = SubmitSync(std::move(*cmd), *type);
     } else {
       admitted.emplace_back(std::move(*cmd), type);
       admitted_results.push_back(&results[i]);

@@ -55,6 +55,7 @@ class Bus::Impl {
   void Enqueue(std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
                std::vector<Result<CommandId>*>& results);
   Status WriteBatch(StoreBatch& batch);
+  Result<CommandId> SubmitSync(std::shared_ptr<const Command> command, engine::TypeEntry& type);
   Result<SyncResult> RunSync(std::shared_ptr<const Command> command, engine::TypeEntry& type,
                              uint32_t first_attempt, State from, bool insert);
   Status WaitUntil(int64_t unix_us);

@@ -16,6 +16,29 @@ constexpr const char* kCallerWorker = "caller";
 
 int64_t SteadyNowNs() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 
+// The thread's reusable batch, so that a sync submit allocates no batch of its own; a
+// handler that submits in turn (nested) gets a fresh one.
+class ScratchBatch {
+ public:
+  ScratchBatch() : nested_(depth_++ > 0) { batch().Clear(); }
+  ~ScratchBatch() {
+    batch().Clear();
+    --depth_;
+  }
+  ScratchBatch(const ScratchBatch&) = delete;
+  ScratchBatch& operator=(const ScratchBatch&) = delete;
+  StoreBatch& batch() { return nested_ ? own_ : shared_; }
+
+ private:
+  static thread_local int depth_;
+  static thread_local StoreBatch shared_;
+  const bool nested_;
+  StoreBatch own_;
+};
+
+thread_local int ScratchBatch::depth_ = 0;
+thread_local StoreBatch ScratchBatch::shared_;
+
 }  // namespace
 
 // Sleeps until the clock reads `unix_us`. Returns kCancelled when the bus stops meanwhile.
@@ -33,7 +56,8 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
                                                  State from, bool insert) {
   const int64_t submitted_ns = options_.on_finished ? SteadyNowNs() : 0;
   const uint32_t max_attempts = engine::MaxAttempts(*cmd, type);
-  StoreBatch batch;
+  ScratchBatch scratch;
+  StoreBatch& batch = scratch.batch();
   if (insert) {
     from = cmd->not_before_us > cmd->created_at_us ? State::kScheduled : State::kPending;
     batch.Insert(cmd, from, cmd->created_at_us);
