@@ -5,6 +5,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
@@ -34,7 +35,7 @@ bool Lz4Available() {
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const RocksDbStoreOptions& o,
                                            const std::shared_ptr<rocksdb::Cache>& cache,
-                                           bool compress, bool bloom) {
+                                           bool compress, bool bloom, bool hinted) {
   rocksdb::ColumnFamilyOptions cf;
   cf.write_buffer_size = o.write_buffer_bytes;
   cf.max_write_buffer_number = std::max(2, o.max_write_buffers);
@@ -45,6 +46,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const RocksDbStoreOptions& o,
   // removed record) cost a filter probe instead of a block read.
   if (bloom) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Ids grow with time, so each insert lands next to the previous one: a hint per 2-byte
+  // id prefix (~18 hours of ids) skips most of the skip-list search (see 0006).
+  if (hinted)
+    cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(2));
   return cf;
 }
 
@@ -58,6 +63,9 @@ rocksdb::DBOptions DatabaseOptions(const RocksDbStoreOptions& o, bool create) {
                              : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db.max_background_jobs = 2;  // flush + compaction on a 2-core machine
   db.keep_log_file_num = 5;
+  // The store serializes its writes, so parallel memtable inserts would buy nothing, and
+  // they would disable the insert hints.
+  db.allow_concurrent_memtable_write = false;
   return db;
 }
 
@@ -154,11 +162,11 @@ Result<std::unique_ptr<Store>> OpenRocksDbStore(RocksDbStoreOptions options) {
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(options, cache, false, false)},
-      {"meta", FamilyOptions(options, cache, false, false)},
-      {"commands", FamilyOptions(options, cache, options.compress_commands, true)},
-      {"status", FamilyOptions(options, cache, true, true)},
-      {"index", FamilyOptions(options, cache, true, false)},
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(options, cache, false, false, false)},
+      {"meta", FamilyOptions(options, cache, false, false, false)},
+      {"commands", FamilyOptions(options, cache, options.compress_commands, true, true)},
+      {"status", FamilyOptions(options, cache, true, true, true)},
+      {"index", FamilyOptions(options, cache, true, false, false)},
   };
   families[0].options.write_buffer_size = families[1].options.write_buffer_size = 1 << 20;
   rocksdb::DBOptions db_options = DatabaseOptions(options, create);
