@@ -343,7 +343,8 @@ Result<std::vector<AuditEvent>> Bus::Impl::Audit(CommandId id) const { return st
 Status Bus::Impl::WriteOne(Transition transition) {
   StoreBatch batch;
   batch.Apply(std::move(transition));
-  return store_->Write(batch, WriteOptions{});
+  // Admin changes (cancel, undo, re-drive, recovery) are acknowledged: durable mode syncs.
+  return store_->Write(batch, WriteOptions{.sync = options_.mode == Mode::kDurable});
 }
 
 }  // namespace cmdq

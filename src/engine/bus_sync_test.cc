@@ -169,6 +169,33 @@ TEST(SyncBus, IdempotencyKeyReturnsTheOriginalCommand) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+TEST(SyncBus, ScheduledCommandCancelledWhileItWaitsNeverRuns) {
+  auto bus = SyncBus();
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(
+      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                      ++calls;
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  Command c = Cmd("t", "k");
+  c.not_before_us = SystemClock()->NowMicros() + 200'000;
+  std::thread caller([&] {
+    auto r = bus->Execute(std::move(c));
+    EXPECT_FALSE(r.has_value());
+  });
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto page = bus->List(ListQuery{.state = State::kScheduled});
+    return page && !page->records.empty();
+  }));
+  const CommandId id = bus->List(ListQuery{.state = State::kScheduled})->records[0].command.id;
+  ASSERT_TRUE(bus->Cancel(id).ok());
+  caller.join();
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(bus->Get(id)->state, State::kCancelled);
+}
+
 TEST(SyncBus, UndoRunsTheUndoHandlerAndRecordsUndone) {
   auto bus = SyncBus();
   std::string undone_result;

@@ -70,8 +70,8 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
   }
   const uint32_t budget_start = first_attempt - 1;
   for (uint32_t attempt = first_attempt;; ++attempt) {
-    if (from == State::kFailed && attempt > first_attempt) {
-      // It may have been cancelled while it waited for this retry.
+    if (from == State::kFailed || from == State::kScheduled) {
+      // It may have been cancelled while it waited for its time or its retry.
       auto now = store_->Get(cmd->id);
       if (now && now->state == State::kCancelled) {
         return SyncResult{State::kCancelled, {}, Status(StatusCode::kCancelled, "cancelled")};
