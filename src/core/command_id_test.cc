@@ -83,7 +83,9 @@ TEST(CommandId, ParseRejectsEachBadForm) {
     EXPECT_EQ(parsed.error().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(parsed.error().field(), "id");
   }
-  EXPECT_FALSE(CommandId::Parse(std::string_view("000000000000\0001", 16)).has_value());
+  std::string with_nul(16, '0');
+  with_nul[12] = '\0';  // an embedded NUL; a string literal would end the view early
+  EXPECT_FALSE(CommandId::Parse(with_nul).has_value());
 }
 
 TEST(CommandId, FirstAtBoundsATimeRange) {
