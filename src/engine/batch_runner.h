@@ -50,6 +50,7 @@ class BatchRunner {
   void Flush(Partition& p);
 
   RunnerEnv env_;
+  int64_t now_us_ = 0;  // the last clock reading of this run
   StoreBatch batch_;
   std::vector<std::pair<Task*, State>> stored_;
 };
