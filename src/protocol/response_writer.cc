@@ -1,0 +1,91 @@
+#include "protocol/response_writer.h"
+
+#include "protocol/record_writer.h"
+
+namespace cmdq::protocol {
+
+int HttpStatus(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      // A limit on a named field is the request's size; without one it is load.
+      return status.field().empty() ? 429 : 413;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    case StatusCode::kCancelled:
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kCorruption:
+    case StatusCode::kIoError:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+void WriteError(const Status& status, JsonWriter& w) {
+  w.BeginObject().Key("error").BeginObject();
+  w.Key("code").String(StatusCodeName(status.code()));
+  w.Key("message").String(status.message());
+  if (!status.field().empty()) w.Key("field").String(status.field());
+  w.EndObject().EndObject();
+}
+
+std::string ErrorJson(const Status& status) {
+  JsonWriter w(96 + status.message().size() + status.field().size());
+  WriteError(status, w);
+  return w.Release();
+}
+
+std::string SubmitResultJson(CommandId id) {
+  JsonWriter w(32);
+  w.BeginObject().Key("id").String(id.ToString()).EndObject();
+  return w.Release();
+}
+
+std::string BatchResultsJson(std::span<const Result<CommandId>> results) {
+  JsonWriter w(16 + results.size() * 32);
+  w.BeginObject().Key("results").BeginArray();
+  for (const auto& result : results) {
+    if (result) {
+      w.BeginObject().Key("id").String(result->ToString()).EndObject();
+    } else {
+      WriteError(result.error(), w);
+    }
+  }
+  w.EndArray().EndObject();
+  return w.Release();
+}
+
+std::string LeasesJson(std::span<const Lease> leases) {
+  size_t reserve = 16;
+  for (const Lease& l : leases) reserve += 256 + l.record.command.payload.size() * 4 / 3;
+  JsonWriter w(reserve);
+  w.BeginObject().Key("leases").BeginArray();
+  for (const Lease& lease : leases) {
+    const Command& c = lease.record.command;
+    w.BeginObject();
+    w.Key("lease").String(lease.token);
+    w.Key("id").String(c.id.ToString());
+    w.Key("type").String(c.type);
+    w.Key("key").String(c.key);
+    WritePayloadMember(c, w);
+    WriteHeadersMember(c, w);
+    w.Key("timeout_ms").Uint(c.timeout_ms);
+    w.Key("attempt").Uint(lease.record.attempt);
+    w.Key("deadline").Time(lease.deadline_us);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Release();
+}
+
+}  // namespace cmdq::protocol

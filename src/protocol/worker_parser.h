@@ -1,0 +1,66 @@
+// Parsing the bodies of the worker protocol (docs/api.md, "Workers"): lease, heartbeat,
+// complete and fail. Same rules as submit_parser.h: unknown fields are refused, null is
+// "not given" for optional fields, and every error's `field` names the problem.
+// Thread-safe: each thread parses with its own simdjson parser.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cmdq/status.h"
+
+namespace cmdq::protocol {
+
+struct LeaseLimits {
+  // Most commands one lease request may ask for ("max"). Larger batches cut round trips
+  // for fast handlers; a worker that dies holds them all until their leases expire.
+  uint32_t max_commands = 1000;
+  // Longest long-poll ("wait_ms"), so that a request cannot hold a connection for long.
+  uint32_t max_wait_ms = 60'000;
+  // Longest lease ("lease_ms"): a dead worker's commands wait at most this to run again.
+  uint32_t max_lease_ms = 3'600'000;
+  // Most types in one request ("types").
+  size_t max_types = 64;
+  // Longest worker name, in bytes.
+  size_t max_worker_bytes = 128;
+  // Largest result ("result" text or "result_b64" decoded): 413 above it.
+  size_t max_result_bytes = 1 << 20;
+  // Longest error message of a fail: 413 above it.
+  size_t max_error_bytes = 64 << 10;
+};
+
+// POST /v1/leases: {"types":[...],"max":N,"wait_ms":N,"worker":"id","lease_ms":N}.
+struct LeaseRequest {
+  std::vector<std::string> types;  // required, 1..max_types non-empty names
+  uint32_t max = 1;                // 1..max_commands
+  uint32_t wait_ms = 0;            // 0 = answer at once, even with no lease
+  std::string worker;              // required: who holds the leases (audit, metrics)
+  uint32_t lease_ms = 0;           // 0 = the server's default lease
+};
+
+// POST /v1/leases/{lease}/heartbeat: {"lease_ms":N}; an empty body keeps the duration.
+struct HeartbeatRequest {
+  uint32_t lease_ms = 0;  // 0 = extend by the lease's own duration
+};
+
+// POST /v1/commands/{id}/complete: {"result": JSON} or {"result_b64": "..."}, or neither
+// (empty body allowed) for an empty result.
+struct CompleteRequest {
+  std::string result;
+  bool result_is_json = false;
+};
+
+// POST /v1/commands/{id}/fail: {"error":"...","retryable":bool}.
+struct FailRequest {
+  std::string error;      // required (may be empty)
+  bool retryable = true;  // false sends the command straight to dead
+};
+
+Result<LeaseRequest> ParseLeaseRequest(std::string_view body, const LeaseLimits& limits);
+Result<HeartbeatRequest> ParseHeartbeat(std::string_view body, const LeaseLimits& limits);
+Result<CompleteRequest> ParseComplete(std::string_view body, const LeaseLimits& limits);
+Result<FailRequest> ParseFail(std::string_view body, const LeaseLimits& limits);
+
+}  // namespace cmdq::protocol
