@@ -1,0 +1,126 @@
+// FlatIdMap: a hash map from command id to a small value, in one flat array.
+//
+// The memory store looks every record up several times per command (validate, apply,
+// forget); a node-based map pays a cache miss for the bucket and another for the node on
+// each. Here the id and value sit together in the array: one probe is one cache line.
+// Open addressing with linear probing; erasing shifts the following items back instead of
+// leaving tombstones, so probe lengths never grow with churn (retention erases as many
+// records as are inserted).
+//
+// Id 0 is never a valid command id and marks an empty slot; Find(0) finds nothing and
+// Insert(0, ...) is refused. V must be cheap to copy (a pointer, a State). Pointers returned
+// by Find stay valid until the next Insert or Erase. Not thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace cmdq::store {
+
+template <typename V>
+class FlatIdMap {
+ public:
+  explicit FlatIdMap(size_t expected = 0) { Rehash(CapacityFor(expected)); }
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return slots_.size(); }
+
+  V* Find(uint64_t id) {
+    if (id == 0) return nullptr;
+    for (size_t i = Home(id);; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.id == id) return &s.value;
+      if (s.id == 0) return nullptr;
+    }
+  }
+  const V* Find(uint64_t id) const { return const_cast<FlatIdMap*>(this)->Find(id); }
+  bool contains(uint64_t id) const { return Find(id) != nullptr; }
+
+  // False (and nothing changes) if the id is present or 0.
+  bool Insert(uint64_t id, V value) {
+    if (id == 0) return false;
+    if ((size_ + 1) * kLoadDen > slots_.size() * kLoadNum) Rehash(slots_.size() * 2);
+    for (size_t i = Home(id);; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.id == id) return false;
+      if (s.id == 0) {
+        s = {id, value};
+        ++size_;
+        return true;
+      }
+    }
+  }
+
+  // False if the id is absent.
+  bool Erase(uint64_t id) {
+    if (id == 0) return false;
+    size_t hole = Home(id);
+    while (slots_[hole].id != id) {
+      if (slots_[hole].id == 0) return false;
+      hole = (hole + 1) & mask_;
+    }
+    // Backward shift: move each later item of the run into the hole unless that would put
+    // it before its home slot, then the hole moves on; the run ends at an empty slot.
+    for (size_t j = (hole + 1) & mask_; slots_[j].id != 0; j = (j + 1) & mask_) {
+      const size_t home = Home(slots_[j].id);
+      // Distances from home, modulo the capacity: the item may fill the hole only if the
+      // hole is no further from its home than the item's own slot.
+      if (((hole - home) & mask_) <= ((j - home) & mask_)) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole].id = 0;
+    --size_;
+    return true;
+  }
+
+  // Calls f(id, value) for every item, in no particular order. f must not change the map.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& s : slots_) {
+      if (s.id != 0) f(s.id, s.value);
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t id = 0;
+    V value{};
+  };
+
+  // At most 5/8 full: short probe runs for misses too (every insert is a miss first).
+  static constexpr size_t kLoadNum = 5;
+  static constexpr size_t kLoadDen = 8;
+  static constexpr size_t kMinCapacity = 16;
+
+  static size_t CapacityFor(size_t expected) {
+    return std::bit_ceil(std::max(kMinCapacity, expected * kLoadDen / kLoadNum + 1));
+  }
+
+  // Fibonacci hashing: ids differ mostly in their low bits (a sequence under a timestamp);
+  // the multiply spreads them over the top bits that pick the slot. The memory store picks
+  // shards with a different multiplier, so ids of one shard still spread here.
+  size_t Home(uint64_t id) const { return (id * 0xD6E8FEB86659FD93ull) >> shift_; }
+
+  void Rehash(size_t capacity) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(capacity, Slot{});
+    mask_ = capacity - 1;
+    shift_ = 64 - std::countr_zero(capacity);
+    size_ = 0;
+    for (const Slot& s : old) {
+      if (s.id != 0) Insert(s.id, s.value);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  int shift_ = 64;
+  size_t size_ = 0;
+};
+
+}  // namespace cmdq::store
