@@ -7,6 +7,34 @@
 
 namespace cmdq::app {
 
+namespace {
+
+void AddW1SatOptions(CLI::App& cmd, BenchOptions& options) {
+  cmd.add_option("--mode", options.mode, "W1.sat: durable (RocksDB, D1) or async (memory, D0)")
+      ->check(CLI::IsMember({"durable", "async"}))
+      ->capture_default_str();
+  cmd.add_option("--transport", options.transport, "W1.sat: how commands reach the bus")
+      ->check(CLI::IsMember({"inproc"}))
+      ->capture_default_str();
+  cmd.add_option("--batch", options.batch, "W1.sat: commands per SubmitBatch")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  cmd.add_option("--in-flight", options.in_flight,
+                 "W1.sat: at most this many commands submitted but not done")
+      ->check(CLI::Range(1, 1 << 24))
+      ->capture_default_str();
+  cmd.add_option("--seconds", options.max_seconds, "W1.sat: stop submitting after this long")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd.add_option("--data-dir", options.data_dir,
+                 "W1.sat durable: store directory (new or empty; kept). Default: a fresh "
+                 "directory under TMPDIR, removed after the run");
+  cmd.add_flag("!--no-store-index", options.store_index,
+               "W1.sat durable: leave out the store's key and type indexes");
+}
+
+}  // namespace
+
 CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "Run a benchmark workload of WORKLOADS.md in this process and print its result");
@@ -16,10 +44,14 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
       "            direct call of the same handler (alternating; medians)\n"
       "  W0.async  1 and 2 producers submit 1 KB commands over 10,000 keys to the async\n"
       "            bus; completed/s and submit->done latency; per-key order is checked\n"
-      "Example: cmdq bench --workload W0.async --producers 2 --json");
+      "  W1.sat    2 producers submit 1 KB commands in batches (SubmitBatch), 2 workers run\n"
+      "            a no-op handler; 200,000 commands or 20 s; --mode durable (RocksDB, every\n"
+      "            submit and outcome synced: D1) or async (memory store: D0)\n"
+      "Examples: cmdq bench --workload W0.async --producers 2 --json\n"
+      "          cmdq bench --workload W1.sat --mode durable --transport inproc --json");
   cmd->add_option("--workload,-w", options.workload, "Workload to run")
       ->required()
-      ->check(CLI::IsMember({"W0.sync", "W0.async"}));
+      ->check(CLI::IsMember({"W0.sync", "W0.async", "W1.sat"}));
   cmd->add_flag("--json", options.json,
                 "Print the result object as one JSON line per run on stdout (W0.async without "
                 "--producers prints two lines: 1 and 2 producers)");
@@ -37,6 +69,7 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
   cmd->add_option("--partitions", options.partitions, "W0.async: partitions")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
+  AddW1SatOptions(*cmd, options);
   return cmd;
 }
 
@@ -69,6 +102,7 @@ int Report(const Result<BenchResult>& result, bool json) {
 
 int RunBench(const BenchOptions& options) {
   if (options.workload == "W0.sync") return Report(RunW0Sync(options), options.json);
+  if (options.workload == "W1.sat") return Report(RunW1Sat(options), options.json);
   std::vector<int> producers = {1, 2};
   if (options.producers != 0) producers = {options.producers};
   int code = 0;

@@ -11,7 +11,7 @@
 namespace cmdq::app {
 
 struct BenchOptions {
-  std::string workload;      // "W0.sync" or "W0.async"
+  std::string workload;      // "W0.sync", "W0.async" or "W1.sat"
   bool json = false;         // print the JSON result object instead of a table
   uint64_t commands = 0;     // per run; 0 = the workload's default
   int producers = 0;         // W0.async: 1 or 2; 0 = run both
@@ -20,11 +20,20 @@ struct BenchOptions {
   uint32_t partitions = 64;  // async partitions
   size_t users = 10'000;     // distinct partition keys
   size_t payload_bytes = 1024;
+  // W1.sat only.
+  std::string mode = "durable";  // "durable" (RocksDB, D1) or "async" (memory, D0)
+  std::string transport = "inproc";
+  uint64_t batch = 256;       // commands per SubmitBatch
+  uint64_t in_flight = 4096;  // submitted but not done, at most; producers wait for room
+  int max_seconds = 20;       // of submitting, at most
+  std::string data_dir;       // durable store; empty = a fresh temporary directory
+  bool store_index = true;    // the store's key and type indexes (RocksDbStoreOptions)
 };
 
 // Default commands per run of each workload.
 inline constexpr uint64_t kW0SyncDefaultCommands = 300'000;
 inline constexpr uint64_t kW0AsyncDefaultCommands = 2'000'000;
+inline constexpr uint64_t kW1SatDefaultCommands = 200'000;
 
 // W0.sync: Submit() of a no-op command in the caller's thread against the direct call of
 // the same handler, alternating, medians of `rounds`.
@@ -32,5 +41,9 @@ Result<BenchResult> RunW0Sync(const BenchOptions& options);
 // W0.async: `producers` threads submit to the async bus; throughput until the last
 // completion, submit->done latency, and a per-key order check.
 Result<BenchResult> RunW0Async(const BenchOptions& options, int producers);
+// W1.sat in-process: 2 producers submit batches, 2 workers run a no-op handler; done is
+// the stored outcome (durable: synced). Throughput, submit->done latency, fsyncs, disk
+// bytes per command.
+Result<BenchResult> RunW1Sat(const BenchOptions& options);
 
 }  // namespace cmdq::app
