@@ -26,10 +26,10 @@ struct Transition {
   State from = State::kNone;
   State to = State::kNone;
   int64_t time_us = 0;
-  uint32_t attempt = 0;          // the record's attempt count after the transition
-  std::string worker;            // becomes the lease holder when `to` is running
-  int64_t lease_expires_us = 0;  // when `to` is running
-  std::string message;           // the audit event's message (error or note)
+  uint32_t attempt = 0;               // the record's attempt count after the transition
+  std::string worker;                 // becomes the lease holder when `to` is running
+  int64_t lease_expires_us = 0;       // when `to` is running
+  std::string message;                // the audit event's message (error or note)
   std::optional<std::string> result;  // set the record's result
   std::optional<std::string> error;   // set (or, with "", clear) the last error
   int64_t next_attempt_us = 0;        // when `to` is failed: the retry time
@@ -72,13 +72,20 @@ struct ListQuery {
   std::optional<std::string> key;
   std::optional<State> state;
   std::optional<std::string> type;
-  CommandId before;     // cursor: only ids below it; empty = from the newest
+  CommandId before;      // cursor: only ids below it; empty = from the newest
   uint32_t limit = 100;  // 1..1000
 };
 
 struct ListPage {
   std::vector<Record> records;  // newest first
   CommandId next_cursor;        // pass as `before` for the next page; empty = no more
+};
+
+// A record with its whole audit trail: the unit of Scan, Restore and archive files
+// (docs/archive.md). `audit` is in sequence order, 0, 1, 2...
+struct StoredCommand {
+  Record record;
+  std::vector<AuditEvent> audit;
 };
 
 struct WriteOptions {
@@ -102,6 +109,40 @@ class Store {
   virtual Result<std::vector<AuditEvent>> Audit(CommandId id) const = 0;
   // Every record not in a terminal state, oldest first: what recovery re-queues.
   virtual Result<std::vector<Record>> Unfinished() const = 0;
+
+  // Retention and archival (docs/archive.md). Optional: a backend that cannot do them
+  // keeps these defaults, which fail with kFailedPrecondition.
+
+  // The id of the oldest record not in a terminal state; nullopt when there is none.
+  // Retention never deletes at or above it. The default asks Unfinished(), which loads
+  // every such record; backends that keep their non-terminal ids at hand do better.
+  virtual Result<std::optional<CommandId>> OldestUnfinished() const {
+    auto unfinished = Unfinished();
+    if (!unfinished) return Error(std::move(unfinished.error()));
+    if (unfinished->empty()) return std::nullopt;
+    return unfinished->front().command.id;
+  }
+  // Up to `limit` records with ids in [from, to), oldest first, each with its audit
+  // trail, as one consistent view. Fewer than `limit` means the range is exhausted.
+  virtual Result<std::vector<StoredCommand>> Scan(CommandId from, CommandId to,
+                                                  size_t limit) const {
+    (void)from, (void)to, (void)limit;
+    return Error(Status::FailedPrecondition("this store does not support Scan"));
+  }
+  // Removes every record with an id in [from, to), with its status, audit trail and index
+  // entries, atomically. kFailedPrecondition (and nothing removed) if a record in the
+  // range is not terminal: retention must never drop a command that may still run.
+  virtual Status DeleteRange(CommandId from, CommandId to) {
+    (void)from, (void)to;
+    return Status::FailedPrecondition("this store does not support DeleteRange");
+  }
+  // Puts records back as they were (command, state, result, audit trail), e.g. from an
+  // archive. All or nothing: kAlreadyExists, and nothing written, if any id is present
+  // (or appears twice); kInvalidArgument for a record without an id.
+  virtual Status Restore(std::span<const StoredCommand> records) {
+    (void)records;
+    return Status::FailedPrecondition("this store does not support Restore");
+  }
 };
 
 struct MemoryStoreOptions {

@@ -76,7 +76,7 @@ Result<std::optional<RecordStatus>> RocksDbStore::StatusOf(CommandId id) const {
   return StoredStatus(id);
 }
 
-Result<std::optional<Command>> RocksDbStore::StoredCommand(CommandId id) const {
+Result<std::optional<Command>> RocksDbStore::ReadCommand(CommandId id) const {
   std::string value;
   rocksdb::Status s = h_.db->Get(rocksdb::ReadOptions(), h_.commands, IdKey(id), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -174,7 +174,7 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
 
 Result<std::optional<Record>> RocksDbStore::Load(CommandId id,
                                                  std::optional<RecordStatus> status) const {
-  auto command = StoredCommand(id);
+  auto command = ReadCommand(id);
   if (!command) return Error(std::move(command.error()));
   // Retention removes records but leaves index entries behind: skip those.
   if (!*command) return std::nullopt;

@@ -55,17 +55,29 @@ class RocksDbStore final : public Store {
   Result<std::vector<AuditEvent>> Audit(CommandId id) const override;
   Result<std::vector<Record>> Unfinished() const override;
 
+  // Retention and archival (retention_ops.cc; docs/archive.md).
+  Result<std::optional<CommandId>> OldestUnfinished() const override;
+  Result<std::vector<StoredCommand>> Scan(CommandId from, CommandId to,
+                                          size_t limit) const override;
+  Status DeleteRange(CommandId from, CommandId to) override;
+  Status Restore(std::span<const StoredCommand> records) override;
+
  private:
   // The status of `id`: from `live_` when it is there, else from RocksDB.
   Result<std::optional<RecordStatus>> StatusOf(CommandId id) const;
   Result<std::optional<RecordStatus>> StoredStatus(CommandId id) const;
-  Result<std::optional<Command>> StoredCommand(CommandId id) const;
+  Result<std::optional<Command>> ReadCommand(CommandId id) const;
   Result<bool> Exists(CommandId id) const;
   Result<std::optional<Record>> Load(CommandId id, std::optional<RecordStatus> status) const;
   void AddToBatch(const PlannedRecord& p, rocksdb::WriteBatch& wb) const;
   void ApplyToLive(std::vector<PlannedRecord>& plan);
   // After a failed write: RocksDB may or may not hold it; make `live_` say what it holds.
   void Reconcile(const std::vector<PlannedRecord>& plan);
+
+  // DeleteRange's deletes: for each command in [from, to), its `commands` and `status`
+  // entries and (found by decoding it: they are keyed by key and type, not id) its index
+  // entries.
+  Status AddDeletes(CommandId from, CommandId to, rocksdb::WriteBatch& wb) const;
 
   // List's sources (list.cc).
   Result<ListPage> ListFromIndex(const ListQuery& q, char tag, const std::string& value) const;
