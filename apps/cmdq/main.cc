@@ -3,6 +3,7 @@
 // Exit codes: 0 success; 1 the work failed (see the message on stderr); 2 bad usage.
 #include <CLI/CLI.hpp>
 
+#include "archive_command.h"
 #include "bench_command.h"
 #include "demo.h"
 
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   cmdq::app::BenchOptions bench_options;
   CLI::App* demo = cmdq::app::AddDemoCommand(app, demo_options);
   CLI::App* bench = cmdq::app::AddBenchCommand(app, bench_options);
+  cmdq::app::ArchiveCommandOptions archive_options;
+  CLI::App* archive = cmdq::app::AddArchiveCommand(app, archive_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,5 +27,6 @@ int main(int argc, char** argv) {
   }
   if (demo->parsed()) return cmdq::app::RunDemo(demo_options);
   if (bench->parsed()) return cmdq::app::RunBench(bench_options);
+  if (archive->parsed()) return cmdq::app::RunArchive(*archive, archive_options);
   return 2;
 }
