@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "bench_w5.h"
+
 namespace cmdq::app {
 
 namespace {
@@ -47,11 +49,14 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
       "  W1.sat    2 producers submit 1 KB commands in batches (SubmitBatch), 2 workers run\n"
       "            a no-op handler; 200,000 commands or 20 s; --mode durable (RocksDB, every\n"
       "            submit and outcome synced: D1) or async (memory store: D0)\n"
+      "  W5        retention: W1's load on the durable bus (200,000 commands) with a 2 s\n"
+      "            retention job every 0.5 s; disk bytes over time, archive bytes per\n"
+      "            command, archive and delete rates, read-back of an archived command\n"
       "Examples: cmdq bench --workload W0.async --producers 2 --json\n"
       "          cmdq bench --workload W1.sat --mode durable --transport inproc --json");
   cmd->add_option("--workload,-w", options.workload, "Workload to run")
       ->required()
-      ->check(CLI::IsMember({"W0.sync", "W0.async", "W1.sat"}));
+      ->check(CLI::IsMember({"W0.sync", "W0.async", "W1.sat", "W5"}));
   cmd->add_flag("--json", options.json,
                 "Print the result object as one JSON line per run on stdout (W0.async without "
                 "--producers prints two lines: 1 and 2 producers)");
@@ -80,6 +85,7 @@ bool Healthy(const BenchResult& result) {
     if ((name == "order_violations" || name == "lost" || name == "submit_errors") && value != "0") {
       return false;
     }
+    if (name == "readback_ok" && value != "1") return false;
   }
   return true;
 }
@@ -103,6 +109,7 @@ int Report(const Result<BenchResult>& result, bool json) {
 int RunBench(const BenchOptions& options) {
   if (options.workload == "W0.sync") return Report(RunW0Sync(options), options.json);
   if (options.workload == "W1.sat") return Report(RunW1Sat(options), options.json);
+  if (options.workload == "W5") return Report(RunW5(options), options.json);
   std::vector<int> producers = {1, 2};
   if (options.producers != 0) producers = {options.producers};
   int code = 0;
