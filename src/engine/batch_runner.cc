@@ -76,17 +76,18 @@ bool BatchRunner::Admitted(Partition& p, Task* task, int64_t now_us) {
 void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
   TypeEntry& type = *task->type;
   const Command& cmd = *task->command;
-  const bool slow = type.avg_run_ns.load(std::memory_order_relaxed) > kSlowRunNs;
-  // Back to back, a task starts when the one before it ended: one clock read per task.
-  const int64_t start_us = slow ? env_.clock.NowMicros() : now_us_;
-  if (!Admitted(p, task, start_us)) return;
-
+  if (!Admitted(p, task, now_us_)) return;
   const uint32_t attempt = task->attempt + 1;
+  const bool slow = type.avg_run_ns.load(std::memory_order_relaxed) > kSlowRunNs;
   if (slow) {
     Flush(p);
-    AppendStart(batch_, cmd.id, task->state, attempt, start_us, slot.name());
+    AppendStart(batch_, cmd.id, task->state, attempt, env_.clock.NowMicros(), slot.name());
     WriteWithRetry(env_, batch_);
+    now_us_ = env_.clock.NowMicros();  // the handler's time starts after the write
   }
+  // Back to back, a task starts when the one before it ended: one clock read per task.
+  // (Every store write refreshes now_us_, so a write is never counted as a run.)
+  const int64_t start_us = now_us_;
   AttemptSpec spec{.attempt = attempt,
                    .attempts_in_budget = attempt - task->budget_start,
                    .max_attempts = task->max_attempts,
@@ -118,7 +119,8 @@ void BatchRunner::Settle(Partition& p, Task* task, State state) {
 }
 
 void BatchRunner::Flush(Partition& p) {
-  if (!batch_.empty()) WriteWithRetry(env_, batch_);
+  const bool wrote = !batch_.empty();
+  if (wrote) WriteWithRetry(env_, batch_);
   for (auto& [task, state] : stored_) {
     env_.on_stored(*task, state);
     const bool parked = state == State::kDead && task->key != nullptr;
@@ -127,6 +129,7 @@ void BatchRunner::Flush(Partition& p) {
     delete task;
   }
   stored_.clear();
+  if (wrote) now_us_ = env_.clock.NowMicros();
 }
 
 }  // namespace cmdq::engine
