@@ -128,7 +128,7 @@ TEST(ArchiveFile, CallbackErrorStopsTheRead) {
 
 TEST(ArchiveFile, EveryTruncationIsReportedNotACrash) {
   TempDir dir;
-  std::string path = Write(dir.path(), 1, 12, {.frame_bytes = 512});
+  std::string path = Write(dir.path(), 1, 6, {.frame_bytes = 300});
   const std::string bytes = ReadFile(path);
   const std::string cut = dir.Sub("cut.cqa");
   for (size_t len = 0; len < bytes.size(); ++len) {
@@ -143,7 +143,7 @@ TEST(ArchiveFile, EveryTruncationIsReportedNotACrash) {
 
 TEST(ArchiveFile, EveryFlippedByteIsReported) {
   TempDir dir;
-  std::string path = Write(dir.path(), 1, 12, {.frame_bytes = 512});
+  std::string path = Write(dir.path(), 1, 6, {.frame_bytes = 300});
   const std::string bytes = ReadFile(path);
   const std::string bad = dir.Sub("bad.cqa");
   for (size_t at = 0; at < bytes.size(); ++at) {
