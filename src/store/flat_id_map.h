@@ -5,7 +5,9 @@
 // each. Here the id and value sit together in the array: one probe is one cache line.
 // Open addressing with linear probing; erasing shifts the following items back instead of
 // leaving tombstones, so probe lengths never grow with churn (retention erases as many
-// records as are inserted).
+// records as are inserted). Ids are handed out in sequence, so neighbours are inserted,
+// moved and forgotten close together in time: the four ids of an aligned group share a
+// home cache line, and a run of them costs one miss instead of four.
 //
 // Id 0 is never a valid command id and marks an empty slot; Find(0) finds nothing and
 // Insert(0, ...) is refused. V must be cheap to copy (a pointer, a State). Pointers returned
@@ -26,12 +28,12 @@ class FlatIdMap {
   explicit FlatIdMap(size_t expected = 0) { Rehash(CapacityFor(expected)); }
 
   size_t size() const { return size_; }
-  size_t capacity() const { return slots_.size(); }
+  size_t capacity() const { return lines_.size() * kSlotsPerLine; }
 
   V* Find(uint64_t id) {
     if (id == 0) return nullptr;
     for (size_t i = Home(id);; i = (i + 1) & mask_) {
-      Slot& s = slots_[i];
+      Slot& s = At(i);
       if (s.id == id) return &s.value;
       if (s.id == 0) return nullptr;
     }
@@ -42,9 +44,9 @@ class FlatIdMap {
   // False (and nothing changes) if the id is present or 0.
   bool Insert(uint64_t id, V value) {
     if (id == 0) return false;
-    if ((size_ + 1) * kLoadDen > slots_.size() * kLoadNum) Rehash(slots_.size() * 2);
+    if ((size_ + 1) * kLoadDen > capacity() * kLoadNum) Rehash(capacity() * 2);
     for (size_t i = Home(id);; i = (i + 1) & mask_) {
-      Slot& s = slots_[i];
+      Slot& s = At(i);
       if (s.id == id) return false;
       if (s.id == 0) {
         s = {id, value};
@@ -54,26 +56,29 @@ class FlatIdMap {
     }
   }
 
+  // A hint that `id` will be looked up soon: starts loading its home line.
+  void Prefetch(uint64_t id) const { __builtin_prefetch(&At(Home(id))); }
+
   // False if the id is absent.
   bool Erase(uint64_t id) {
     if (id == 0) return false;
     size_t hole = Home(id);
-    while (slots_[hole].id != id) {
-      if (slots_[hole].id == 0) return false;
+    while (At(hole).id != id) {
+      if (At(hole).id == 0) return false;
       hole = (hole + 1) & mask_;
     }
     // Backward shift: move each later item of the run into the hole unless that would put
     // it before its home slot, then the hole moves on; the run ends at an empty slot.
-    for (size_t j = (hole + 1) & mask_; slots_[j].id != 0; j = (j + 1) & mask_) {
-      const size_t home = Home(slots_[j].id);
+    for (size_t j = (hole + 1) & mask_; At(j).id != 0; j = (j + 1) & mask_) {
+      const size_t home = Home(At(j).id);
       // Distances from home, modulo the capacity: the item may fill the hole only if the
       // hole is no further from its home than the item's own slot.
       if (((hole - home) & mask_) <= ((j - home) & mask_)) {
-        slots_[hole] = slots_[j];
+        At(hole) = At(j);
         hole = j;
       }
     }
-    slots_[hole].id = 0;
+    At(hole).id = 0;
     --size_;
     return true;
   }
@@ -81,8 +86,10 @@ class FlatIdMap {
   // Calls f(id, value) for every item, in no particular order. f must not change the map.
   template <typename F>
   void ForEach(F&& f) const {
-    for (const Slot& s : slots_) {
-      if (s.id != 0) f(s.id, s.value);
+    for (const Line& line : lines_) {
+      for (const Slot& s : line.slots) {
+        if (s.id != 0) f(s.id, s.value);
+      }
     }
   }
 
@@ -91,6 +98,11 @@ class FlatIdMap {
     uint64_t id = 0;
     V value{};
   };
+  static constexpr size_t kSlotsPerLine = 4;
+  struct alignas(64) Line {
+    Slot slots[kSlotsPerLine];
+  };
+  static_assert(sizeof(Line) == 64, "V must fit in 8 bytes");
 
   // At most 5/8 full: short probe runs for misses too (every insert is a miss first).
   static constexpr size_t kLoadNum = 5;
@@ -101,23 +113,32 @@ class FlatIdMap {
     return std::bit_ceil(std::max(kMinCapacity, expected * kLoadDen / kLoadNum + 1));
   }
 
-  // Fibonacci hashing: ids differ mostly in their low bits (a sequence under a timestamp);
-  // the multiply spreads them over the top bits that pick the slot. The memory store picks
-  // shards with a different multiplier, so ids of one shard still spread here.
-  size_t Home(uint64_t id) const { return (id * 0xD6E8FEB86659FD93ull) >> shift_; }
+  // Fibonacci hashing of the id's group (id / 4) picks the group's line: ids differ mostly
+  // in their low bits (a sequence under a timestamp) and the multiply spreads them over the
+  // top bits. The id's place in its group picks the slot in the line. The memory store
+  // picks shards with a different multiplier, so the groups of one shard still spread.
+  size_t Home(uint64_t id) const {
+    const size_t line = ((id / kSlotsPerLine) * 0xD6E8FEB86659FD93ull) >> shift_;
+    return line * kSlotsPerLine + id % kSlotsPerLine;
+  }
+
+  Slot& At(size_t i) { return lines_[i / kSlotsPerLine].slots[i % kSlotsPerLine]; }
+  const Slot& At(size_t i) const { return lines_[i / kSlotsPerLine].slots[i % kSlotsPerLine]; }
 
   void Rehash(size_t capacity) {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(capacity, Slot{});
+    std::vector<Line> old = std::move(lines_);
+    lines_.assign(capacity / kSlotsPerLine, Line{});
     mask_ = capacity - 1;
-    shift_ = 64 - std::countr_zero(capacity);
+    shift_ = 64 - std::countr_zero(capacity / kSlotsPerLine);
     size_ = 0;
-    for (const Slot& s : old) {
-      if (s.id != 0) Insert(s.id, s.value);
+    for (const Line& line : old) {
+      for (const Slot& s : line.slots) {
+        if (s.id != 0) Insert(s.id, s.value);
+      }
     }
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Line> lines_;
   size_t mask_ = 0;
   int shift_ = 64;
   size_t size_ = 0;

@@ -12,15 +12,16 @@ constexpr size_t kKeyLogMax = 1024;
 }  // namespace
 
 Record Entry::ToRecord() const {
-  return Record{.command = *command,
-                .state = state,
-                .attempt = attempt,
-                .lease_worker = lease_worker,
-                .lease_expires_us = lease_expires_us,
-                .result = result,
-                .error = error,
-                .next_attempt_us = next_attempt_us,
-                .updated_at_us = updated_at_us};
+  return Record{
+      .command = *command,
+      .state = state,
+      .attempt = attempt,
+      .lease_worker = state == State::kRunning ? std::string(audit.last_worker()) : std::string(),
+      .lease_expires_us = lease_expires_us,
+      .result = result,
+      .error = error,
+      .next_attempt_us = next_attempt_us,
+      .updated_at_us = audit.last_time_us()};
 }
 
 bool ListFilter::Matches(const Entry& entry) const {
@@ -31,27 +32,38 @@ bool ListFilter::Matches(const Entry& entry) const {
 }
 
 MemoryShard::MemoryShard(size_t terminal_budget, size_t initial_capacity)
-    : terminal_budget_(terminal_budget) {
-  records_.reserve(initial_capacity);
-}
+    : records_(initial_capacity), terminal_budget_(terminal_budget) {}
 
 uint64_t MemoryShard::KeyHash(const std::string& key) { return std::hash<std::string_view>{}(key); }
 
-const Entry* MemoryShard::Find(uint64_t id) const {
-  auto it = records_.find(id);
-  return it == records_.end() ? nullptr : &it->second;
-}
-
 void MemoryShard::Insert(const NewRecord& record) {
   const uint64_t id = record.command->id.value();
-  auto [it, inserted] = records_.try_emplace(id);
-  Entry& e = it->second;
-  e.command = record.command;
+  Entry& e = *entries_.Allocate();
+  e.id = id;
   e.state = record.state;
-  e.updated_at_us = record.time_us;
-  e.audit.Append({.time_us = record.time_us, .from = State::kNone, .to = record.state});
-  key_log_.emplace_back(KeyHash(e.command->key), id);
-  if (key_log_.size() >= kKeyLogMax) FoldKeyLog();
+  e.attempt = 0;
+  e.terminal_stamp = 0;
+  e.command = record.command;
+  e.lease_expires_us = 0;
+  e.next_attempt_us = 0;
+  e.audit.Append(record.time_us, State::kNone, record.state, 0, {}, {});
+  records_.Insert(id, &e);
+  if (key_index_built_) {
+    key_log_.emplace_back(KeyHash(e.command->key), id);
+    if (key_log_.size() >= kKeyLogMax) FoldKeyLog();
+  }
+}
+
+void MemoryShard::BuildKeyIndex() {
+  key_log_.clear();
+  key_log_.reserve(records_.size());
+  records_.ForEach(
+      [this](uint64_t id, const Entry* e) { key_log_.emplace_back(KeyHash(e->command->key), id); });
+  // Sorted, each key's ids arrive in order and every IndexKey is an append.
+  std::sort(key_log_.begin(), key_log_.end());
+  key_index_built_ = true;
+  FoldKeyLog();
+  key_log_.shrink_to_fit();
 }
 
 void MemoryShard::FoldKeyLog() {
@@ -70,28 +82,15 @@ void MemoryShard::IndexKey(uint64_t id, uint64_t key_hash) {
   }
 }
 
-void MemoryShard::Apply(const Transition& t) {
-  Entry& e = records_.find(t.id.value())->second;
+void MemoryShard::Apply(Entry& e, const Transition& t) {
   const bool was_terminal = IsTerminal(e.state);
   e.state = t.to;
   e.attempt = t.attempt;
-  if (t.to == State::kRunning) {
-    e.lease_worker = t.worker;
-    e.lease_expires_us = t.lease_expires_us;
-  } else {
-    e.lease_worker.clear();
-    e.lease_expires_us = 0;
-  }
+  e.lease_expires_us = t.to == State::kRunning ? t.lease_expires_us : 0;
   if (t.result) e.result = *t.result;
   if (t.error) e.error = *t.error;
   e.next_attempt_us = t.to == State::kFailed ? t.next_attempt_us : 0;
-  e.updated_at_us = t.time_us;
-  e.audit.Append({.time_us = t.time_us,
-                  .from = t.from,
-                  .to = t.to,
-                  .attempt = t.attempt,
-                  .worker = t.worker,
-                  .message = t.message});
+  e.audit.Append(t.time_us, t.from, t.to, t.attempt, t.worker, t.message);
 
   // succeeded -> undone stays terminal and keeps its place in the queue; dead -> pending
   // (re-drive) leaves its queue item behind as stale.
@@ -99,7 +98,7 @@ void MemoryShard::Apply(const Transition& t) {
   if (!was_terminal && is_terminal) {
     ++terminal_count_;
     e.terminal_stamp = next_stamp_++;
-    terminal_queue_.emplace_back(t.id.value(), e.terminal_stamp);
+    terminal_queue_.emplace_back(&e, e.terminal_stamp);
   } else if (was_terminal && !is_terminal) {
     --terminal_count_;
     e.terminal_stamp = 0;
@@ -109,18 +108,49 @@ void MemoryShard::Apply(const Transition& t) {
 
 void MemoryShard::EnforceRetention() {
   if (terminal_budget_ == 0) return;
+  // The records forgotten here became terminal long ago and are cold: their entry, their
+  // id's slot and their command (which the entry often owns last) each miss the cache.
+  // Ask for the entries a few items ahead, and for the slot and command of the items
+  // nearer, whose entries have arrived by then, so that the misses overlap.
+  constexpr size_t kEntriesAhead = 8;
+  constexpr size_t kFieldsAhead = 4;
   while (terminal_count_ > terminal_budget_ && !terminal_queue_.empty()) {
-    auto [id, stamp] = terminal_queue_.front();
+    // Only items this call will likely forget: the others are for a later write.
+    const size_t to_forget = terminal_count_ - terminal_budget_;
+    if (to_forget > kEntriesAhead && terminal_queue_.size() > kEntriesAhead) {
+      __builtin_prefetch(terminal_queue_[kEntriesAhead].first);
+    }
+    if (to_forget > kFieldsAhead && terminal_queue_.size() > kFieldsAhead) {
+      const Entry* ahead = terminal_queue_[kFieldsAhead].first;
+      records_.Prefetch(ahead->id);
+      // The shared_ptr's counts sit just before a make_shared object; its strings follow.
+      if (const Command* c = ahead->command.get(); c != nullptr) {
+        __builtin_prefetch(reinterpret_cast<const char*>(c) - 16);
+        __builtin_prefetch(reinterpret_cast<const char*>(c) + 48);
+      }
+    }
+    auto [e, stamp] = terminal_queue_.front();
     terminal_queue_.pop_front();
-    auto it = records_.find(id);
-    if (it == records_.end() || it->second.terminal_stamp != stamp) continue;  // stale
-    Forget(it);
+    if (e->terminal_stamp != stamp) continue;  // stale
+    Forget(*e);
     --terminal_count_;
   }
 }
 
-void MemoryShard::Forget(std::unordered_map<uint64_t, Entry>::iterator it) {
-  records_.erase(it);
+void MemoryShard::Forget(Entry& e) {
+  records_.Erase(e.id);
+  // Give back what the record holds now (the command may be its payload's last owner);
+  // the fields Insert sets are left for it.
+  e.id = 0;
+  e.terminal_stamp = 0;
+  e.command.reset();
+  e.result.clear();
+  e.result.shrink_to_fit();
+  e.error.clear();
+  e.error.shrink_to_fit();
+  e.audit.Clear();
+  entries_.Release(&e);
+  if (!key_index_built_) return;
   // The key index keeps the id until enough are stale to pay for one compaction pass.
   if (++key_stale_ > std::max<size_t>(4096, records_.size())) CompactKeyIndex();
 }
@@ -135,14 +165,14 @@ void MemoryShard::CompactKeyIndex() {
 }
 
 void MemoryShard::CompactTerminalQueue() {
-  std::erase_if(terminal_queue_, [this](const std::pair<uint64_t, uint64_t>& item) {
-    auto it = records_.find(item.first);
-    return it == records_.end() || it->second.terminal_stamp != item.second;
+  std::erase_if(terminal_queue_, [](const std::pair<Entry*, uint64_t>& item) {
+    return item.first->terminal_stamp != item.second;
   });
 }
 
 void MemoryShard::Collect(const ListFilter& filter, uint64_t before, TopIds& top) {
   if (filter.key) {
+    if (!key_index_built_) BuildKeyIndex();
     FoldKeyLog();
     auto index = by_key_.find(KeyHash(*filter.key));
     if (index == by_key_.end()) return;
@@ -155,15 +185,15 @@ void MemoryShard::Collect(const ListFilter& filter, uint64_t before, TopIds& top
     }
     return;
   }
-  for (const auto& [id, e] : records_) {
-    if (id < before && filter.Matches(e)) top.Offer(id);
-  }
+  records_.ForEach([&](uint64_t id, const Entry* e) {
+    if (id < before && filter.Matches(*e)) top.Offer(id);
+  });
 }
 
 void MemoryShard::CollectUnfinished(std::vector<Record>& out) const {
-  for (const auto& [id, e] : records_) {
-    if (!IsTerminal(e.state)) out.push_back(e.ToRecord());
-  }
+  records_.ForEach([&](uint64_t, const Entry* e) {
+    if (!IsTerminal(e->state)) out.push_back(e->ToRecord());
+  });
 }
 
 }  // namespace cmdq::store

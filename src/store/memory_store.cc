@@ -5,9 +5,9 @@
 #include <limits>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
+#include "store/flat_id_map.h"
 #include "store/top_ids.h"
 
 namespace cmdq::store {
@@ -17,9 +17,8 @@ constexpr uint32_t kMaxListLimit = 1000;
 // Retained terminal records per shard before a small limit gets fewer shards (see header).
 constexpr size_t kMinRecordsPerShard = 256;
 constexpr size_t kInitialShardCapacity = 4096;
-// Batches up to this size track their own states in a flat vector; larger ones (group
-// commit) in a hash map, so validation stays linear.
-constexpr size_t kFlatOverlayMax = 32;
+// log2 of the ids in a run that goes to one shard (see ShardOf).
+constexpr int kRunBits = 4;
 
 size_t ShardCountFor(size_t max_terminal_records) {
   if (max_terminal_records == 0) return MemoryStore::kMaxShards;
@@ -28,44 +27,12 @@ size_t ShardCountFor(size_t max_terminal_records) {
   return std::bit_floor(wanted);
 }
 
-// The states a batch has given its ids so far, so that a transition may follow an insert
-// or another transition of the same batch.
-class BatchStates {
- public:
-  explicit BatchStates(size_t batch_size) : use_map_(batch_size > kFlatOverlayMax) {
-    if (use_map_) map_.reserve(batch_size);
-  }
-
-  std::optional<State> Find(uint64_t id) const {
-    if (use_map_) {
-      auto it = map_.find(id);
-      return it == map_.end() ? std::nullopt : std::optional<State>(it->second);
-    }
-    for (auto it = flat_.rbegin(); it != flat_.rend(); ++it) {
-      if (it->first == id) return it->second;
-    }
-    return std::nullopt;
-  }
-
-  void Set(uint64_t id, State state) {
-    if (use_map_) {
-      map_[id] = state;
-    } else {
-      flat_.emplace_back(id, state);  // Find reads the newest first
-    }
-  }
-
- private:
-  const bool use_map_;
-  std::vector<std::pair<uint64_t, State>> flat_;
-  std::unordered_map<uint64_t, State> map_;
-};
-
 std::string NotFoundMessage(CommandId id) { return "no command " + id.ToString(); }
 
 }  // namespace
 
-MemoryStore::MemoryStore(MemoryStoreOptions options) {
+MemoryStore::MemoryStore(MemoryStoreOptions options)
+    : max_terminal_records_(options.max_terminal_records) {
   const size_t shards = ShardCountFor(options.max_terminal_records);
   const size_t budget = (options.max_terminal_records + shards - 1) / shards;
   const size_t capacity =
@@ -75,9 +42,11 @@ MemoryStore::MemoryStore(MemoryStoreOptions options) {
 }
 
 size_t MemoryStore::ShardOf(CommandId id) const {
-  // Ids are time | node | sequence: their low bits are mostly zero at low rates, so mix
-  // before taking the top bits.
-  return ((id.value() * 0x9E3779B97F4A7C15ull) >> 58) & (slots_.size() - 1);
+  // Runs of consecutive ids share a shard: a completion batch of the bus (ids in submit
+  // order) then locks a few shards instead of all, and inside a shard the flat id map
+  // finds neighbours in one cache line. Ids are time | node | sequence, so mix the run
+  // number before taking the top bits.
+  return (((id.value() >> kRunBits) * 0x9E3779B97F4A7C15ull) >> 58) & (slots_.size() - 1);
 }
 
 MemoryStore::ShardLocks::ShardLocks(const MemoryStore& store, uint64_t mask)
@@ -104,31 +73,55 @@ Status MemoryStore::Precheck(const StoreBatch& batch, uint64_t& mask) const {
   return Status::Ok();
 }
 
-Status MemoryStore::Validate(const StoreBatch& batch) const {
-  // A one-item batch cannot refer to itself: skip the bookkeeping on the hot path.
+Status MemoryStore::Validate(const StoreBatch& batch, std::vector<Entry*>& entries) {
+  // A one-item batch cannot refer to itself: skip the bookkeeping on the hot path. Larger
+  // ones mark the entries they move with a fresh epoch and the state so far, so that a
+  // transition sees the ones before it; no per-batch map, and stale marks are told apart
+  // by their epoch.
   const bool track = batch.size() > 1;
-  BatchStates states(track ? batch.size() : 0);
+  const uint64_t epoch = track ? next_epoch_.fetch_add(1, std::memory_order_relaxed) : 0;
+  // Ids the batch inserts, with the states it gives them: they are in no shard yet.
+  std::optional<FlatIdMap<State>> inserted;
+  if (track && !batch.inserts().empty()) inserted.emplace(batch.inserts().size());
   for (const NewRecord& r : batch.inserts()) {
     const CommandId id = r.command->id;
-    if (ShardFor(id).Find(id.value()) != nullptr || (track && states.Find(id.value()))) {
+    if (ShardFor(id).Find(id.value()) != nullptr ||
+        (inserted && !inserted->Insert(id.value(), r.state))) {
       return {StatusCode::kAlreadyExists, "command " + id.ToString() + " already exists"};
     }
-    if (track) states.Set(id.value(), r.state);
   }
-  for (const Transition& t : batch.transitions()) {
-    std::optional<State> current = track ? states.Find(t.id.value()) : std::nullopt;
-    if (!current) {
-      const Entry* e = ShardFor(t.id).Find(t.id.value());
-      if (e == nullptr) return Status::NotFound(NotFoundMessage(t.id));
-      current = e->state;
+  const std::vector<Transition>& transitions = batch.transitions();
+  entries.resize(transitions.size());
+  Entry* previous = nullptr;
+  for (size_t i = 0; i < transitions.size(); ++i) {
+    const Transition& t = transitions[i];
+    // The bus moves each command twice in a row: the second finds it without a lookup.
+    Entry* e = previous != nullptr && previous->id == t.id.value()
+                   ? previous
+                   : ShardFor(t.id).Find(t.id.value());
+    State* batch_state = nullptr;
+    if (e != nullptr) {
+      batch_state = track && e->batch_epoch == epoch ? &e->batch_state : &e->state;
+    } else if (inserted) {
+      batch_state = inserted->Find(t.id.value());
     }
-    if (*current != t.from) {
+    if (batch_state == nullptr) return Status::NotFound(NotFoundMessage(t.id));
+    if (*batch_state != t.from) {
       return Status::FailedPrecondition("command " + t.id.ToString() + " is " +
-                                        std::string(StateName(*current)) + ", not " +
+                                        std::string(StateName(*batch_state)) + ", not " +
                                         std::string(StateName(t.from)));
     }
     if (Status s = CheckTransition(t.from, t.to); !s.ok()) return s;
-    if (track) states.Set(t.id.value(), t.to);
+    if (track) {
+      if (e != nullptr) {
+        e->batch_epoch = epoch;
+        e->batch_state = t.to;
+      } else {
+        *batch_state = t.to;
+      }
+    }
+    entries[i] = e;  // null for an id this batch inserts: applying looks it up
+    previous = e;
   }
   return Status::Ok();
 }
@@ -138,13 +131,29 @@ Status MemoryStore::Write(const StoreBatch& batch, const WriteOptions& /*options
   uint64_t mask = 0;
   if (Status s = Precheck(batch, mask); !s.ok()) return s;
 
-  ShardLocks locks(*this, mask);
-  if (Status s = Validate(batch); !s.ok()) return s;
-  // Inserts first, as StoreBatch promises: a batch may insert and move a command.
-  for (const NewRecord& r : batch.inserts()) ShardFor(r.command->id).Insert(r);
-  for (const Transition& t : batch.transitions()) ShardFor(t.id).Apply(t);
+  // The entries validation found, reused by the thread's next batches: no allocation.
+  thread_local std::vector<Entry*> entries;
+  {
+    ShardLocks locks(*this, mask);
+    if (Status s = Validate(batch, entries); !s.ok()) return s;
+    // Inserts first, as StoreBatch promises: a batch may insert and move a command.
+    for (const NewRecord& r : batch.inserts()) ShardFor(r.command->id).Insert(r);
+    const std::vector<Transition>& transitions = batch.transitions();
+    for (size_t i = 0; i < transitions.size(); ++i) {
+      const Transition& t = transitions[i];
+      MemoryShard& shard = ShardFor(t.id);
+      Entry* e = entries[i] != nullptr ? entries[i] : shard.Find(t.id.value());
+      shard.Apply(*e, t);
+    }
+  }
+  // Retention needs no atomicity with the batch: forgetting (cold records, each a few
+  // cache misses) happens one shard lock at a time, so a big batch does not hold its
+  // shards while it runs and single-record writes to them (the bus's submits) go on.
+  if (max_terminal_records_ == 0) return Status::Ok();
   for (uint64_t m = mask; m != 0; m &= m - 1) {
-    slots_[std::countr_zero(m)]->shard.EnforceRetention();
+    Slot& slot = *slots_[std::countr_zero(m)];
+    std::lock_guard lock(slot.mu);
+    slot.shard.EnforceRetention();
   }
   return Status::Ok();
 }

@@ -2,17 +2,21 @@
 // contract; this file says how it is met fast enough for the in-process bus (DESIGN.md §8:
 // one insert and two transitions per command at millions of commands a second).
 //
-// Records are sharded by a hash of their id; each shard has its own mutex. A batch locks
-// the shards it touches in ascending index order (no deadlock between batches), so the
-// common one-record batch takes exactly one lock. A batch is validated whole under its
-// locks before anything changes: all or nothing.
+// Records are sharded by a hash of their id's run (16 consecutive ids share a shard);
+// each shard has its own mutex. A batch locks the shards it touches in ascending index
+// order (no deadlock between batches), so the common one-record batch takes exactly one
+// lock and a completion batch of the bus (ids in submit order) a few. A batch is
+// validated whole under its locks before anything changes: all or nothing. Validation
+// looks each record up once and applying reuses what it found.
 //
 // Retention is per shard: each shard keeps its ceil(max / shards) most recently terminal
 // records and forgets the others in the order they BECAME terminal (not by id). Small
 // limits get fewer shards (about one per 256 records kept) so that they stay exact, while
-// the total kept never exceeds the limit by more than the shard count (< 0.4%).
+// the total kept never exceeds the limit by more than the shard count (< 0.4%). A write
+// forgets after it has released its batch's locks, one shard at a time, before it returns.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -32,7 +36,8 @@ class MemoryStore final : public Store {
 
   Status Write(const StoreBatch& batch, const WriteOptions& options) override;
   Result<Record> Get(CommandId id) const override;
-  // Cost: with a key, O(shards + limit) for the usual page (the key's ids are indexed);
+  // Cost: with a key, O(shards + limit) for the usual page (the key's ids are indexed;
+  // the first List by key builds that index: O(records) once);
   // by state or type alone, or with no filter, every record is visited: O(records) per
   // page. Fine for admin listing; callers that page through millions should filter by key.
   Result<ListPage> List(const ListQuery& query) const override;
@@ -65,9 +70,14 @@ class MemoryStore final : public Store {
   size_t ShardOf(CommandId id) const;
   MemoryShard& ShardFor(CommandId id) const { return slots_[ShardOf(id)]->shard; }
   Status Precheck(const StoreBatch& batch, uint64_t& mask) const;
-  Status Validate(const StoreBatch& batch) const;  // with the batch's shards locked
+  // With the batch's shards locked. Leaves in `entries` the entry of each transition
+  // (null for one the batch inserts), so that applying needs no second lookup.
+  Status Validate(const StoreBatch& batch, std::vector<Entry*>& entries);
 
+  const size_t max_terminal_records_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  // Numbers the multi-item batches for Validate; starts at 1 (0 marks no batch).
+  alignas(64) std::atomic<uint64_t> next_epoch_{1};
 };
 
 }  // namespace cmdq::store

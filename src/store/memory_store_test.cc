@@ -246,6 +246,42 @@ TEST(MemoryStore, AppliesALargeBatchAcrossShardsAtomically) {
   for (const Record& r : *unfinished) EXPECT_EQ(r.state, State::kRunning);
 }
 
+// A multi-item batch marks the records it moves while it validates; a refused batch must
+// leave no mark that the next one could mistake for its own.
+TEST(MemoryStore, ARefusedBatchLeavesNothingForTheNextToSee) {
+  auto store = NewMemoryStore();
+  ASSERT_TRUE(InsertOne(*store, 1).ok());
+  ASSERT_TRUE(InsertOne(*store, 2).ok());
+  for (int round = 0; round < 3; ++round) {
+    StoreBatch bad;
+    bad.Apply(Move(1, State::kPending, State::kRunning));
+    bad.Apply(Move(2, State::kRunning, State::kSucceeded));  // 2 is pending
+    EXPECT_EQ(store->Write(bad, {}).code(), StatusCode::kFailedPrecondition);
+  }
+  StoreBatch good;
+  good.Apply(Move(2, State::kPending, State::kRunning));
+  good.Apply(Move(1, State::kPending, State::kRunning));
+  good.Apply(Move(1, State::kRunning, State::kSucceeded));
+  ASSERT_TRUE(store->Write(good, {}).ok());
+  EXPECT_EQ(store->Get(CommandId(1))->state, State::kSucceeded);
+  EXPECT_EQ(store->Get(CommandId(2))->state, State::kRunning);
+  EXPECT_EQ(store->Audit(CommandId(1))->size(), 3u);
+}
+
+TEST(MemoryStore, MovesCommandsInterleavedWithinABatch) {
+  auto store = NewMemoryStore();
+  StoreBatch batch;
+  for (uint64_t id = 1; id <= 50; ++id) ASSERT_TRUE(InsertOne(*store, id).ok());
+  for (uint64_t id = 1; id <= 50; ++id) batch.Apply(Move(id, State::kPending, State::kRunning));
+  for (uint64_t id = 50; id >= 1; --id) batch.Apply(Move(id, State::kRunning, State::kFailed));
+  for (uint64_t id = 1; id <= 50; ++id) batch.Apply(Move(id, State::kFailed, State::kDead));
+  ASSERT_TRUE(store->Write(batch, {}).ok());
+  for (uint64_t id = 1; id <= 50; ++id) {
+    EXPECT_EQ(store->Get(CommandId(id))->state, State::kDead);
+    EXPECT_EQ(store->Audit(CommandId(id))->size(), 4u);
+  }
+}
+
 // Pages through `query` and returns every id seen, in order.
 std::vector<uint64_t> ListAll(const Store& store, ListQuery query) {
   std::vector<uint64_t> ids;
@@ -416,6 +452,64 @@ TEST(MemoryStore, SurvivesConcurrentWritersHammering) {
   EXPECT_TRUE(store->Unfinished()->empty());
 }
 
+// The bus's pattern with retention on: single inserts from one thread, batches of
+// completions from another, records forgotten and their entries recycled meanwhile.
+TEST(MemoryStore, SurvivesAProducerAndAWorkerWithRetention) {
+  constexpr size_t kMax = 2000;
+  MemoryStore store({.max_terminal_records = kMax});
+  const uint64_t count = Scaled(200'000);
+  std::atomic<uint64_t> inserted{0};
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      (void)store.List({.key = "k3", .limit = 20});
+      (void)store.Get(CommandId(inserted.load()));
+    }
+  });
+  std::thread worker([&] {
+    uint64_t next = 1;
+    while (next <= count) {
+      const uint64_t end = std::min(inserted.load() + 1, next + 128);
+      if (end == next) {
+        std::this_thread::yield();
+        continue;
+      }
+      StoreBatch batch;
+      for (uint64_t id = next; id < end; ++id) {
+        batch.Apply(Move(id, State::kPending, State::kRunning));
+        batch.Apply(Move(id, State::kRunning, State::kSucceeded));
+      }
+      ASSERT_TRUE(store.Write(batch, {}).ok());
+      next = end;
+    }
+  });
+  for (uint64_t id = 1; id <= count; ++id) {
+    std::string key = std::to_string(id % 5);
+    key.insert(key.begin(), 'k');
+    ASSERT_TRUE(InsertOne(store, id, std::move(key)).ok());
+    inserted.store(id);
+  }
+  worker.join();
+  done = true;
+  reader.join();
+
+  size_t kept = 0;
+  for (uint64_t id = 1; id <= count; ++id) {
+    auto r = store.Get(CommandId(id));
+    if (!r.has_value()) continue;
+    ++kept;
+    ASSERT_EQ(r->state, State::kSucceeded);
+    ASSERT_EQ(store.Audit(CommandId(id))->size(), 3u);
+  }
+  EXPECT_LE(kept, kMax + store.shard_count());
+  EXPECT_GE(kept, kMax * 9 / 10);
+  EXPECT_TRUE(store.Get(CommandId(count)).has_value());
+  EXPECT_TRUE(store.Unfinished()->empty());
+  auto page = store.List({.key = "k3", .limit = 1000});
+  ASSERT_TRUE(page.has_value());
+  for (const Record& r : page->records) EXPECT_EQ(r.command.key, "k3");
+}
+
 TEST(MemoryStore, DoesNotDeadlockOnBatchesAcrossShards) {
   auto store = NewMemoryStore({.max_terminal_records = 0});
   const size_t batches = Scaled(20'000);
@@ -424,9 +518,10 @@ TEST(MemoryStore, DoesNotDeadlockOnBatchesAcrossShards) {
     writers.emplace_back([&, t] {
       std::mt19937_64 rng(t);
       for (size_t i = 0; i < batches; ++i) {
-        // Two commands in (likely) different shards, visited in either order.
-        const uint64_t a = (i * 2 + t) * 4 + 1;
-        const uint64_t b = a + 2;
+        // Two commands in (likely) different shards (different runs of 16 ids), visited
+        // in either order.
+        const uint64_t a = ((i * 2 + t) << 6) + 1;
+        const uint64_t b = a + 32;
         const uint64_t first = rng() % 2 ? a : b;
         const uint64_t second = first == a ? b : a;
         StoreBatch batch;
