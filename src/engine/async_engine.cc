@@ -84,8 +84,9 @@ void AsyncEngine::WorkerLoop(size_t index) {
       run_queue_.Requeue(*p);
     } else {
       p->scheduled.store(false);
-      // A producer may have pushed after the check above but before the flag fell.
-      if (p->HasWork(clock_.NowMicros())) run_queue_.Schedule(*p);
+      // A producer may have pushed after the check above but before the flag fell. Only
+      // the thread-safe parts may be read now: another worker may own the partition.
+      if (p->HasIncoming(clock_.NowMicros())) run_queue_.Schedule(*p);
     }
     run_queue_.Release();
   }

@@ -85,6 +85,14 @@ Status Bus::Impl::Undo(CommandId id) {
           fmt::format("an undo of command {} is in progress", id.ToString()));
     }
   }
+  // Another undo may have finished between the read above and the claim: look again
+  // while holding the claim, so that the undo handler runs once.
+  rec = store_->Get(id);
+  if (!rec || rec->state != State::kSucceeded) {
+    std::lock_guard lock(undo_mu_);
+    undoing_.erase(id.value());
+    return rec ? Refuse("undo", *rec, "succeeded commands can be undone") : rec.error();
+  }
   const int64_t start = clock_->NowMicros();
   HandlerContext ctx(rec->command, rec->attempt, engine::Deadline(rec->command, *type, start),
                      stop_.get_token(), clock_);

@@ -56,9 +56,12 @@ class Partition {
   void ReleaseDue(int64_t now_us);
   Task* PopReady();
   bool HasReady() const { return !ready_.empty(); }
-  // Work to do now: ready tasks, an inbox to drain, or a timer that is due.
-  bool HasWork(int64_t now_us) {
-    return HasReady() || !InboxEmpty() || next_due_us.load(std::memory_order_acquire) <= now_us;
+  // Work to do now: ready tasks, an inbox to drain, or a timer that is due. Owner only.
+  bool HasWork(int64_t now_us) { return HasReady() || HasIncoming(now_us); }
+  // Work that arrived from outside (the inbox) or came due: any thread, for the check
+  // after the owner let go (the ready queue belongs to whoever owns it next).
+  bool HasIncoming(int64_t now_us) {
+    return !InboxEmpty() || next_due_us.load(std::memory_order_acquire) <= now_us;
   }
 
   // The outcomes of a popped task. Finish: it reached a final state (succeeded, dead,
