@@ -51,6 +51,11 @@ struct RecordStatus {
   std::vector<AuditEvent> audit;  // sequence 0, 1, 2...
 };
 
+// A record from its command and its status (the status's audit trail is not part of it).
+Record RecordOf(Command command, RecordStatus&& status);
+// The mutable part of `record`, with `audit` as its trail.
+RecordStatus StatusOf(const Record& record, std::vector<AuditEvent> audit = {});
+
 std::string EncodeRecordStatus(const RecordStatus& status);
 // `id` is the command the status belongs to: it becomes every audit event's id.
 Result<RecordStatus> DecodeRecordStatus(std::string_view bytes, CommandId id);

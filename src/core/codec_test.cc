@@ -256,14 +256,7 @@ TEST(Codec, RejectsHugeLengthsWithoutAllocating) {
 
 RecordStatus RandomStatus(std::mt19937_64& rng, CommandId id) {
   Record r = RandomRecord(rng);
-  RecordStatus st{.state = r.state,
-                  .attempt = r.attempt,
-                  .lease_worker = r.lease_worker,
-                  .lease_expires_us = r.lease_expires_us,
-                  .result = r.result,
-                  .error = r.error,
-                  .next_attempt_us = r.next_attempt_us,
-                  .updated_at_us = r.updated_at_us};
+  RecordStatus st = StatusOf(r);
   for (size_t i = 0, n = rng() % 6; i < n; ++i) {
     st.audit.push_back(AuditEvent{.id = id,
                                   .sequence = static_cast<uint32_t>(i),

@@ -36,15 +36,7 @@ Result<std::string_view> TakeBytes(std::string_view& in, const char* what) {
 
 void AppendStored(const StoredCommand& s, std::string& out) {
   const Record& r = s.record;
-  RecordStatus st{.state = r.state,
-                  .attempt = r.attempt,
-                  .lease_worker = r.lease_worker,
-                  .lease_expires_us = r.lease_expires_us,
-                  .result = r.result,
-                  .error = r.error,
-                  .next_attempt_us = r.next_attempt_us,
-                  .updated_at_us = r.updated_at_us,
-                  .audit = s.audit};
+  RecordStatus st = StatusOf(r, s.audit);
   std::string command = EncodeCommand(r.command);
   std::string status = EncodeRecordStatus(st);
   PutVarint(out, command.size());
@@ -64,15 +56,7 @@ Result<StoredCommand> TakeStored(std::string_view& in) {
   if (!st) return Error(std::move(st.error()));
   StoredCommand out;
   out.audit = std::move(st->audit);
-  out.record = Record{.command = std::move(*command),
-                      .state = st->state,
-                      .attempt = st->attempt,
-                      .lease_worker = std::move(st->lease_worker),
-                      .lease_expires_us = st->lease_expires_us,
-                      .result = std::move(st->result),
-                      .error = std::move(st->error),
-                      .next_attempt_us = st->next_attempt_us,
-                      .updated_at_us = st->updated_at_us};
+  out.record = RecordOf(std::move(*command), std::move(*st));
   return out;
 }
 

@@ -30,29 +30,10 @@ class SnapshotGuard {
 };
 
 Record ToRecord(Command command, RecordStatus& st) {
-  return Record{.command = std::move(command),
-                .state = st.state,
-                .attempt = st.attempt,
-                .lease_worker = std::move(st.lease_worker),
-                .lease_expires_us = st.lease_expires_us,
-                .result = std::move(st.result),
-                .error = std::move(st.error),
-                .next_attempt_us = st.next_attempt_us,
-                .updated_at_us = st.updated_at_us};
+  return RecordOf(std::move(command), std::move(st));
 }
 
-RecordStatus ToStatus(const StoredCommand& s) {
-  const Record& r = s.record;
-  return RecordStatus{.state = r.state,
-                      .attempt = r.attempt,
-                      .lease_worker = r.lease_worker,
-                      .lease_expires_us = r.lease_expires_us,
-                      .result = r.result,
-                      .error = r.error,
-                      .next_attempt_us = r.next_attempt_us,
-                      .updated_at_us = r.updated_at_us,
-                      .audit = s.audit};
-}
+RecordStatus ToStatus(const StoredCommand& s) { return StatusOf(s.record, s.audit); }
 
 }  // namespace
 

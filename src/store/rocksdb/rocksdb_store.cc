@@ -187,15 +187,7 @@ Result<std::optional<Record>> RocksDbStore::Load(CommandId id,
     status = std::move(*st);
   }
   RecordStatus& st = *status;
-  return Record{.command = std::move(**command),
-                .state = st.state,
-                .attempt = st.attempt,
-                .lease_worker = std::move(st.lease_worker),
-                .lease_expires_us = st.lease_expires_us,
-                .result = std::move(st.result),
-                .error = std::move(st.error),
-                .next_attempt_us = st.next_attempt_us,
-                .updated_at_us = st.updated_at_us};
+  return RecordOf(std::move(**command), std::move(st));
 }
 
 Result<Record> RocksDbStore::Get(CommandId id) const {
