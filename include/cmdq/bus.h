@@ -37,7 +37,7 @@ enum class Backpressure : uint8_t {
 // A command that reached a final state (or a retry wait), as told to BusOptions::on_finished.
 struct Completion {
   CommandId id;
-  State state;                // succeeded, failed (will retry), dead or cancelled
+  State state;  // succeeded, failed (will retry), dead or cancelled
   uint32_t attempt;
   int64_t submitted_steady_ns;  // steady clock at submit
   int64_t finished_steady_ns;   // steady clock when the state was stored

@@ -24,7 +24,10 @@ class HandlerContext {
  public:
   HandlerContext(const Command& command, uint32_t attempt, int64_t deadline_us,
                  std::stop_token stop, const class Clock* clock)
-      : command_(command), attempt_(attempt), deadline_us_(deadline_us), stop_(std::move(stop)),
+      : command_(command),
+        attempt_(attempt),
+        deadline_us_(deadline_us),
+        stop_(std::move(stop)),
         clock_(clock) {}
 
   const Command& command() const { return command_; }

@@ -31,9 +31,9 @@ enum class State : uint8_t {
 };
 inline constexpr int kStateCount = 9;
 
-std::string_view StateName(State state);            // "pending", ...; "none" for kNone
-Result<State> ParseState(std::string_view name);    // the inverse; kNone is not accepted
-bool IsTerminal(State state);                       // succeeded, dead, cancelled, undone
-Status CheckTransition(State from, State to);       // OK or kFailedPrecondition
+std::string_view StateName(State state);          // "pending", ...; "none" for kNone
+Result<State> ParseState(std::string_view name);  // the inverse; kNone is not accepted
+bool IsTerminal(State state);                     // succeeded, dead, cancelled, undone
+Status CheckTransition(State from, State to);     // OK or kFailedPrecondition
 
 }  // namespace cmdq

@@ -43,7 +43,9 @@ class Status {
   static Status InvalidArgument(std::string field, std::string message) {
     return {StatusCode::kInvalidArgument, std::move(message), std::move(field)};
   }
-  static Status NotFound(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
+  static Status NotFound(std::string message) {
+    return {StatusCode::kNotFound, std::move(message)};
+  }
   static Status FailedPrecondition(std::string message) {
     return {StatusCode::kFailedPrecondition, std::move(message)};
   }
@@ -59,7 +61,9 @@ class Status {
   static Status Corruption(std::string message) {
     return {StatusCode::kCorruption, std::move(message)};
   }
-  static Status Internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
+  static Status Internal(std::string message) {
+    return {StatusCode::kInternal, std::move(message)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
