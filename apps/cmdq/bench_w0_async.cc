@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "await_done.h"
 #include "bench_workloads.h"
 #include "cmdq/bus.h"
 #include "latency_histogram.h"
@@ -109,19 +110,9 @@ uint64_t Produce(Bus& bus, const ProducerPlan& plan, const PayloadPool& payloads
 
 // Waits until every command is done, or no progress for `stall`; false on a stall.
 bool AwaitDone(const Tally& tally, std::chrono::seconds stall) {
-  uint64_t seen = 0;
-  auto last_progress = SteadyClock::now();
-  while (tally.done.load(std::memory_order_acquire) < tally.target) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    const uint64_t now_done = tally.done.load(std::memory_order_relaxed);
-    if (now_done != seen) {
-      seen = now_done;
-      last_progress = SteadyClock::now();
-    } else if (SteadyClock::now() - last_progress > stall) {
-      return false;
-    }
-  }
-  return true;
+  return app::AwaitDone([&] { return tally.done.load(std::memory_order_acquire); },
+                        [&] { return static_cast<uint64_t>(tally.target); }, stall,
+                        std::chrono::milliseconds(2));
 }
 
 struct RunOutcome {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "await_done.h"
 #include "bench_workloads.h"
 #include "cmdq/bus.h"
 #include "cmdq/rocksdb_store.h"
@@ -134,19 +135,9 @@ void Produce(Bus& bus, const Plan& plan, int index, const PayloadPool& payloads,
 
 // Waits until every acknowledged command is done, or no progress for `stall`.
 bool AwaitDone(const Tally& tally, std::chrono::seconds stall) {
-  uint64_t seen = 0;
-  auto last_progress = SteadyClock::now();
-  while (tally.done.load(std::memory_order_acquire) < tally.acknowledged.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    const uint64_t now_done = tally.done.load(std::memory_order_relaxed);
-    if (now_done != seen) {
-      seen = now_done;
-      last_progress = SteadyClock::now();
-    } else if (SteadyClock::now() - last_progress > stall) {
-      return false;
-    }
-  }
-  return true;
+  return app::AwaitDone([&] { return tally.done.load(std::memory_order_acquire); },
+                        [&] { return static_cast<uint64_t>(tally.acknowledged.load()); }, stall,
+                        std::chrono::milliseconds(1));
 }
 
 struct Measured {
