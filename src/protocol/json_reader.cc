@@ -245,6 +245,16 @@ Result<od::object> GetObject(od::value& value, std::string_view field) {
   return object;
 }
 
+Result<od::object> GetRootObject(od::document& doc, std::string_view message) {
+  od::object object;
+  if (auto error = doc.get_object().get(object)) {
+    if (error != simdjson::INCORRECT_TYPE) return Error(SyntaxError(error));
+    if (Status s = SkipDocument(doc); !s.ok()) return Error(s);
+    return Error(Status::InvalidArgument("body", std::string(message)));
+  }
+  return object;
+}
+
 Result<od::array> GetArray(od::value& value, std::string_view field) {
   od::array array;
   auto error = value.get_array().get(array);

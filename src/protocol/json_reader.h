@@ -71,6 +71,9 @@ Result<std::string_view> GetString(od::value& value, std::string_view field);
 Result<uint64_t> GetUnsigned(od::value& value, std::string_view field, uint64_t max);
 Result<bool> GetBool(od::value& value, std::string_view field);
 Result<od::object> GetObject(od::value& value, std::string_view field);
+// The body's top-level object; a body that is valid JSON of another kind is refused with
+// field "body" and `message`, malformed JSON with the syntax error.
+Result<od::object> GetRootObject(od::document& doc, std::string_view message);
 Result<od::array> GetArray(od::value& value, std::string_view field);
 // True, with the value consumed, when it is JSON null; false (nothing consumed) otherwise.
 Result<bool> ConsumeNull(od::value& value);

@@ -198,12 +198,9 @@ class CommandReader {
 Result<Command> ParseSubmit(std::string_view body, const SubmitLimits& limits) {
   auto doc = json::Reader::ForThread().Start(body);
   if (!doc) return Error(doc.error());
-  od::object object;
-  if (auto error = (*doc)->get_object().get(object)) {
-    if (error != simdjson::INCORRECT_TYPE) return Error(json::SyntaxError(error));
-    if (Status s = json::SkipDocument(**doc); !s.ok()) return Error(s);
-    return Error(Status::InvalidArgument("body", "a command is a JSON object"));
-  }
+  auto root = json::GetRootObject(**doc, "a command is a JSON object");
+  if (!root) return Error(root.error());
+  od::object object = *root;
   auto command = CommandReader(limits).Read(object);
   if (!command && json::IsBodyError(command.error())) return command;
   // Trailing bytes make the whole body malformed, which outranks a field's error.

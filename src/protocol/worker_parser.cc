@@ -24,12 +24,9 @@ Result<uint32_t> ReadObject(std::string_view body, bool allow_empty,
   if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string_view::npos) return 0u;
   auto doc = json::Reader::ForThread().Start(body);
   if (!doc) return Error(doc.error());
-  od::object object;
-  if (auto error = (*doc)->get_object().get(object)) {
-    if (error != simdjson::INCORRECT_TYPE) return Error(json::SyntaxError(error));
-    if (Status s = json::SkipDocument(**doc); !s.ok()) return Error(s);
-    return Error(Status::InvalidArgument("body", "the body must be a JSON object"));
-  }
+  auto root = json::GetRootObject(**doc, "the body must be a JSON object");
+  if (!root) return Error(root.error());
+  od::object object = *root;
   uint32_t seen = 0;
   Status status = json::ForEachField(object, [&](std::string_view name, od::value& value) {
     size_t index = 0;
