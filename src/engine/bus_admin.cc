@@ -28,9 +28,8 @@ Status Bus::Impl::Cancel(CommandId id) {
   if (!Cancellable(rec->state)) {
     return Refuse("cancel", *rec, "pending, scheduled or retry-waiting commands can be cancelled");
   }
-  Status missing;
-  engine::TypeEntry* type = TypeOf(*rec, &missing);
-  if (!engine_ || !type) {
+  auto found = TypeOf(*rec);
+  if (!engine_ || !found) {
     // Sync mode (a caller waits for the retry or the schedule) or an unregistered type.
     return WriteOne(Transition{.id = id,
                                .from = rec->state,
@@ -39,7 +38,7 @@ Status Bus::Impl::Cancel(CommandId id) {
                                .attempt = rec->attempt,
                                .message = "cancelled by request"});
   }
-  const bool ordered = type->options.ordered;
+  const bool ordered = (*found)->options.ordered;
   const uint32_t index = engine_->PartitionOf(rec->command, ordered);
   return engine_->RunOnOwner(index, [&]() -> Status {
     engine::Partition& p = engine_->partition(index);
@@ -71,9 +70,9 @@ Status Bus::Impl::Undo(CommandId id) {
   if (!rec) return rec.error();
   if (rec->state != State::kSucceeded)
     return Refuse("undo", *rec, "succeeded commands can be undone");
-  Status missing;
-  engine::TypeEntry* type = TypeOf(*rec, &missing);
-  if (!type) return missing;
+  auto found = TypeOf(*rec);
+  if (!found) return found.error();
+  engine::TypeEntry* type = *found;
   if (!type->handler.undo) {
     return Status::FailedPrecondition(
         fmt::format("command type \"{}\" has no undo", rec->command.type));
@@ -120,9 +119,9 @@ Status Bus::Impl::Redrive(CommandId id) {
   auto rec = store_->Get(id);
   if (!rec) return rec.error();
   if (rec->state != State::kDead) return Refuse("re-drive", *rec, "dead commands can be re-driven");
-  Status missing;
-  engine::TypeEntry* type = TypeOf(*rec, &missing);
-  if (!type) return missing;
+  auto found = TypeOf(*rec);
+  if (!found) return found.error();
+  engine::TypeEntry* type = *found;
   if (cache_) cache_->Erase(id);
   auto cmd = std::make_shared<const Command>(rec->command);
   if (!engine_) {

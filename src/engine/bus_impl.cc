@@ -78,9 +78,9 @@ Status Bus::Impl::Recover() {
   if (!unfinished) return unfinished.error();
   const int64_t now = clock_->NowMicros();
   for (Record& rec : *unfinished) {
-    Status missing;
-    engine::TypeEntry* type = TypeOf(rec, &missing);
-    if (!type) continue;  // stays stored; it runs once its type is registered again
+    auto found = TypeOf(rec);
+    if (!found) continue;  // stays stored; it runs once its type is registered again
+    engine::TypeEntry* type = *found;
     State state = rec.state;
     if (state == State::kRunning) {
       // Its lease died with the process that ran it; the attempt counts.
@@ -112,11 +112,11 @@ Status Bus::Impl::Recover() {
   return Status::Ok();
 }
 
-engine::TypeEntry* Bus::Impl::TypeOf(const Record& record, Status* error) const {
+Result<engine::TypeEntry*> Bus::Impl::TypeOf(const Record& record) const {
   engine::TypeEntry* type = registry_.Find(record.command.type);
   if (!type) {
-    *error = Status::FailedPrecondition(
-        fmt::format("command type \"{}\" is not registered", record.command.type));
+    return Error(Status::FailedPrecondition(
+        fmt::format("command type \"{}\" is not registered", record.command.type)));
   }
   return type;
 }

@@ -64,7 +64,7 @@ class Bus::Impl {
   Result<std::string> ResultOf(const Record& record) const;
   void OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns);
   void WaitForSubmits();
-  engine::TypeEntry* TypeOf(const Record& record, Status* error) const;
+  Result<engine::TypeEntry*> TypeOf(const Record& record) const;
 
   BusOptions options_;
   std::unique_ptr<Store> store_;
