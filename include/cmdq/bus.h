@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cmdq/cache.h"
@@ -64,6 +65,39 @@ struct BusOptions {
   // Called on a worker (or the caller's) thread after each final state is stored. Keep it
   // short: it runs in the hot path. For metrics and benchmarks.
   std::function<void(const Completion&)> on_finished;
+  // Remote types: how long a lease lasts when the worker does not say. A worker that
+  // neither completes nor heartbeats within it loses the command (the attempt counts).
+  std::chrono::milliseconds lease_duration{30'000};
+  // Stop(): how long to wait for leased commands to be completed before handing them back.
+  std::chrono::milliseconds lease_drain_wait{10'000};
+};
+
+// Remote workers (docs/api.md, "Workers"): commands of a type registered with
+// RegisterRemote are not run in-process; a worker leases them, runs them anywhere, and
+// completes or fails each before its lease expires.
+struct LeaseAsk {
+  std::vector<std::string> types;      // remote types this worker runs (1 or more)
+  uint32_t max = 1;                    // most commands to take (>= 1)
+  std::string worker;                  // who runs them: shown in the audit trail
+  std::chrono::milliseconds duration{0};  // 0 = BusOptions::lease_duration
+};
+
+struct LeaseGrant {
+  std::string token;                       // names this lease: heartbeat, complete, fail
+  std::shared_ptr<const Command> command;  // what to run
+  uint32_t attempt = 1;                    // this run's attempt number
+  int64_t deadline_us = 0;                 // unix µs: the lease ends unless heartbeated
+  uint32_t timeout_ms = 0;                 // the attempt's own timeout (0 = none)
+};
+
+// How a remote worker's run of a leased command ended.
+struct RemoteOutcome {
+  CommandId id;
+  std::string token;       // the lease it was run under
+  bool ok = true;          // true: `result`; false: `error`
+  std::string result;
+  std::string error;
+  bool retryable = true;   // false sends it to dead at once
 };
 
 // What the Bus is built on: chosen by the program, owned by the Bus.
@@ -93,6 +127,8 @@ class Bus {
   // Before Start(). kInvalidArgument for an empty or duplicate type, a missing execute,
   // max_attempts of 0 or an undo-less... (see TypeOptions).
   Status Register(std::string type, Handler handler, TypeOptions options = {});
+  // Before Start(): a type whose commands remote workers run (Lease ... Finish).
+  Status RegisterRemote(std::string type, TypeOptions options = {});
   Status Start();
   StopReport Stop(StopMode mode = StopMode::kDrain);
 
@@ -122,6 +158,30 @@ class Bus {
   Status Undo(CommandId id);
   // Puts a dead command back to pending with a fresh attempt budget.
   Status Redrive(CommandId id);
+
+  // Calls `done` once, on the thread that stored it, when command `id` reaches a terminal
+  // state after this call (check the state after watching: it may be terminal already).
+  // For servers that wait without a thread. Keep `done` short. Returns a ticket for Unwatch.
+  uint64_t Watch(CommandId id, std::function<void()> done);
+  void Unwatch(CommandId id, uint64_t ticket);
+
+  // --- Remote workers (async and durable modes) ---
+  // Leases up to ask.max ready commands of ask.types, waiting up to `wait` for the first
+  // (0: answer at once, maybe empty). kInvalidArgument (field "types") for a type that is
+  // not a registered remote type; kUnavailable once stopping.
+  Result<std::vector<LeaseGrant>> Lease(const LeaseAsk& ask, std::chrono::milliseconds wait);
+  // For servers that long-poll without a thread: calls `ready` once (any thread, keep it
+  // short) as soon as a command of one of `types` may be leasable (at once if one is),
+  // or when the bus stops. Returns a ticket for CancelLeasable.
+  uint64_t OnLeasable(const std::vector<std::string>& types, std::function<void()> ready);
+  void CancelLeasable(uint64_t ticket);
+  // Extends a lease by `extend` from now (0 = its own duration); returns the new deadline
+  // (unix µs). kNotFound (field "lease") for an unknown or expired lease.
+  Result<int64_t> Heartbeat(std::string_view token, std::chrono::milliseconds extend);
+  // Records the outcomes of leased commands with one store write (durable in durable
+  // mode) and returns once stored, one Status per outcome, in order: kNotFound (field
+  // "lease") when the lease is unknown, expired or not this command's.
+  std::vector<Status> Finish(std::vector<RemoteOutcome> outcomes);
 
   // Commands queued or waiting in all partitions now (async); for progress displays.
   uint64_t QueueDepth() const;
