@@ -42,6 +42,20 @@ struct Completion {
   uint32_t attempt;
   int64_t submitted_steady_ns;  // steady clock at submit
   int64_t finished_steady_ns;   // steady clock when the state was stored
+  std::string_view type;        // the command's type (valid during the call)
+};
+
+// One synced store write of the group commit (durable mode), as told to
+// BusOptions::on_commit: for the batch-size and fsync-latency metrics.
+struct CommitStats {
+  uint32_t batches = 0;  // submit and completion batches merged into the write
+  int64_t write_ns = 0;  // the write, fsync included
+};
+
+// One partition's backlog now, for metrics.
+struct PartitionStats {
+  uint32_t depth = 0;           // commands accepted and not finished
+  int64_t oldest_age_us = 0;    // age of the oldest runnable command waiting (0 = none)
 };
 
 struct BusOptions {
@@ -65,6 +79,10 @@ struct BusOptions {
   // Called on a worker (or the caller's) thread after each final state is stored. Keep it
   // short: it runs in the hot path. For metrics and benchmarks.
   std::function<void(const Completion&)> on_finished;
+  // Called after each synced group-commit write (durable mode), on the writing thread.
+  std::function<void(const CommitStats&)> on_commit;
+  // Called when a remote worker's lease expires unfinished (the attempt counts as failed).
+  std::function<void(std::string_view type)> on_lease_expired;
   // Remote types: how long a lease lasts when the worker does not say. A worker that
   // neither completes nor heartbeats within it loses the command (the attempt counts).
   std::chrono::milliseconds lease_duration{30'000};
@@ -185,6 +203,8 @@ class Bus {
 
   // Commands queued or waiting in all partitions now (async); for progress displays.
   uint64_t QueueDepth() const;
+  // Per partition (async): depth and the oldest waiting command's age; for metrics.
+  std::vector<PartitionStats> Partitions() const;
   // Durable mode: synced store writes made so far, and the writes they carried (submit
   // batches and completion batches): their ratio is the group-commit factor.
   uint64_t SyncedWrites() const;
