@@ -1,0 +1,52 @@
+// Writing the bodies a client sends (docs/api.md): submits, and the worker protocol's
+// lease, heartbeat, complete, fail and completion batches. The mirror of submit_parser.h
+// and worker_parser.h, so that what the client writes is what the server reads.
+//
+// Bytes go as JSON when they are one JSON value and as base64 otherwise, like the
+// server's own responses: a payload as "payload" when the Command says it is JSON (and it
+// parses), a result as "result" when it parses as JSON. Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cmdq/command.h"
+#include "cmdq/command_id.h"
+#include "protocol/json_writer.h"
+#include "protocol/worker_parser.h"
+
+namespace cmdq::protocol {
+
+// One command object of POST /v1/commands: every field the Command sets (empty or zero
+// fields are left out, which the server reads as "not given"). `id` and `created_at_us`
+// are the server's and never written.
+void WriteSubmit(const Command& command, JsonWriter& w);
+std::string SubmitJson(const Command& command);
+// A batch: a JSON array of command objects.
+std::string SubmitBatchJson(std::span<const Command> commands);
+
+// POST /v1/leases.
+std::string LeaseRequestJson(const LeaseRequest& request);
+// POST /v1/leases/{lease}/heartbeat: {"lease_ms":N}, or {} for 0 (the lease's own length).
+std::string HeartbeatJson(uint32_t lease_ms);
+
+// What a worker reports for one leased command: a success with its result, or a failure.
+struct WorkerOutcome {
+  CommandId id;
+  std::string lease;      // the token the lease came with
+  bool succeeded = true;  // false: a failure with `error`
+  std::string result;     // bytes; sent as JSON when they are one JSON value
+  std::string error;      // the failure's message (may be empty)
+  bool retryable = true;  // false sends the command to dead at once
+};
+
+// The body of POST /v1/commands/{id}/complete or /fail (by outcome.succeeded), with its
+// "lease". The id travels in the path.
+std::string OutcomeJson(const WorkerOutcome& outcome);
+// POST /v1/completions: [{"id","lease","result"|"result_b64"} | {"id","lease","error",
+// "retryable"}...].
+std::string OutcomesJson(std::span<const WorkerOutcome> outcomes);
+
+}  // namespace cmdq::protocol
