@@ -54,8 +54,8 @@ struct CommitStats {
 
 // One partition's backlog now, for metrics.
 struct PartitionStats {
-  uint32_t depth = 0;           // commands accepted and not finished
-  int64_t oldest_age_us = 0;    // age of the oldest runnable command waiting (0 = none)
+  uint32_t depth = 0;         // commands accepted and not finished
+  int64_t oldest_age_us = 0;  // age of the oldest runnable command waiting (0 = none)
 };
 
 struct BusOptions {
@@ -94,9 +94,9 @@ struct BusOptions {
 // RegisterRemote are not run in-process; a worker leases them, runs them anywhere, and
 // completes or fails each before its lease expires.
 struct LeaseAsk {
-  std::vector<std::string> types;      // remote types this worker runs (1 or more)
-  uint32_t max = 1;                    // most commands to take (>= 1)
-  std::string worker;                  // who runs them: shown in the audit trail
+  std::vector<std::string> types;         // remote types this worker runs (1 or more)
+  uint32_t max = 1;                       // most commands to take (>= 1)
+  std::string worker;                     // who runs them: shown in the audit trail
   std::chrono::milliseconds duration{0};  // 0 = BusOptions::lease_duration
 };
 
@@ -111,11 +111,11 @@ struct LeaseGrant {
 // How a remote worker's run of a leased command ended.
 struct RemoteOutcome {
   CommandId id;
-  std::string token;       // the lease it was run under
-  bool ok = true;          // true: `result`; false: `error`
+  std::string token;  // the lease it was run under
+  bool ok = true;     // true: `result`; false: `error`
   std::string result;
   std::string error;
-  bool retryable = true;   // false sends it to dead at once
+  bool retryable = true;  // false sends it to dead at once
 };
 
 // What the Bus is built on: chosen by the program, owned by the Bus.

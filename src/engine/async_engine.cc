@@ -2,17 +2,32 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <unordered_set>
+
 #include "core/partitioner.h"
 
 namespace cmdq::engine {
 
 AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store,
-                         GroupCommitter* committer, const Clock& clock, StoredFn on_stored)
+                         GroupCommitter* committer, const Clock& clock, StoredFn on_stored,
+                         LeaseBroker::ExpiredFn on_lease_expired,
+                         std::chrono::milliseconds lease_drain_wait)
     : store_(store),
       committer_(committer),
       clock_(clock),
       on_stored_(std::move(on_stored)),
-      ticker_(clock, partitions_, slots_, run_queue_) {
+      lease_drain_wait_(lease_drain_wait),
+      broker_(
+          RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_},
+          [this](Task* t, State s, int64_t due_us) {
+            Partition& p = *partitions_[t->partition];
+            p.PushSettled(t, s, due_us);
+            run_queue_.Schedule(p);
+          },
+          std::move(on_lease_expired)),
+      ticker_(clock, partitions_, slots_, run_queue_,
+              [this](int64_t now_us) { broker_.ExpireDue(now_us); }) {
   for (uint32_t i = 0; i < partitions; ++i) partitions_.push_back(std::make_unique<Partition>(i));
   for (uint32_t i = 0; i < workers; ++i) {
     slots_.push_back(std::make_unique<WorkerSlot>(fmt::format("worker-{}", i)));
@@ -69,6 +84,18 @@ Status AsyncEngine::RunOnOwner(uint32_t partition, std::function<Status()> fn) {
   return done.get();
 }
 
+std::vector<PartitionStats> AsyncEngine::Stats() const {
+  const int64_t now_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+  std::vector<PartitionStats> out;
+  out.reserve(partitions_.size());
+  for (const auto& p : partitions_) {
+    const int64_t oldest = p->oldest_ready_ns.load(std::memory_order_relaxed);
+    out.push_back({p->depth.load(std::memory_order_relaxed),
+                   oldest == 0 ? 0 : std::max<int64_t>(0, (now_ns - oldest) / 1000)});
+  }
+  return out;
+}
+
 uint64_t AsyncEngine::Depth() const {
   uint64_t total = 0;
   for (const auto& p : partitions_) total += p->depth.load(std::memory_order_relaxed);
@@ -77,7 +104,8 @@ uint64_t AsyncEngine::Depth() const {
 
 void AsyncEngine::WorkerLoop(size_t index) {
   WorkerSlot& slot = *slots_[index];
-  BatchRunner runner(RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_});
+  BatchRunner runner(
+      RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_, &broker_});
   while (Partition* p = run_queue_.Claim()) {
     runner.Run(*p, slot);
     if (p->HasWork(clock_.NowMicros()) && !stop_now_.load()) {
@@ -95,7 +123,10 @@ void AsyncEngine::WorkerLoop(size_t index) {
 StopReport AsyncEngine::Stop(StopMode mode) {
   StopReport report;
   if (!running_.exchange(false)) return report;
+  broker_.StopLeasing();
   if (mode == StopMode::kDrain) {
+    // Remote workers may still finish what they hold; their outcomes settle meanwhile.
+    broker_.WaitLeased(std::chrono::steady_clock::now() + lease_drain_wait_);
     while (!run_queue_.WaitQuiescent(std::chrono::milliseconds(100))) {
     }
   } else {
@@ -111,15 +142,21 @@ StopReport AsyncEngine::Stop(StopMode mode) {
 }
 
 std::vector<CommandId> AsyncEngine::TakeLeft() {
-  std::vector<CommandId> left;
+  // A task held by the broker may also be its key's head in a partition: count it once.
+  std::unordered_set<Task*> all;
+  for (Task* t : broker_.TakeAll()) all.insert(t);
   for (auto& p : partitions_) {
-    for (Task* t : p->TakeAll()) {
-      left.push_back(t->id());
-      delete t;
-    }
+    for (Task* t : p->TakeAll()) all.insert(t);
     p->depth.store(0);
     p->depth.notify_all();
   }
+  std::vector<CommandId> left;
+  left.reserve(all.size());
+  for (Task* t : all) {
+    left.push_back(t->id());
+    delete t;
+  }
+  std::sort(left.begin(), left.end());
   return left;
 }
 

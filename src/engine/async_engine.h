@@ -18,6 +18,7 @@
 #include "engine/batch_runner.h"
 #include "engine/group_commit.h"
 #include "engine/key_limiter.h"
+#include "engine/lease_broker.h"
 #include "engine/partition.h"
 #include "engine/run_queue.h"
 #include "engine/ticker.h"
@@ -29,12 +30,14 @@ class AsyncEngine {
  public:
   // `committer` (durable mode) carries the workers' writes; null: they write directly.
   AsyncEngine(uint32_t partitions, uint32_t workers, Store& store, GroupCommitter* committer,
-              const Clock& clock, StoredFn on_stored);
+              const Clock& clock, StoredFn on_stored, LeaseBroker::ExpiredFn on_lease_expired = {},
+              std::chrono::milliseconds lease_drain_wait = std::chrono::seconds(10));
   ~AsyncEngine();
 
   void Start();
   // Stops the workers and the ticker (after draining, or now); everything still held is
-  // returned in the report's `left` and forgotten.
+  // returned in the report's `left` and forgotten. Leasing stops first; leased commands
+  // get up to `lease_drain_wait` to be finished (when draining).
   StopReport Stop(StopMode mode);
   // Ids of tasks that arrived after Stop (a submit that raced it); forgets them.
   std::vector<CommandId> TakeLeft();
@@ -54,6 +57,8 @@ class AsyncEngine {
   Status RunOnOwner(uint32_t partition, std::function<Status()> fn);
 
   uint64_t Depth() const;
+  std::vector<PartitionStats> Stats() const;
+  LeaseBroker& broker() { return broker_; }
   void WakeTicker() { ticker_.Wake(); }
 
  private:
@@ -67,8 +72,10 @@ class AsyncEngine {
   std::vector<std::unique_ptr<WorkerSlot>> slots_;
   RunQueue run_queue_;
   KeyLimiter limiter_;
-  Ticker ticker_;
   std::atomic<bool> stop_now_{false};
+  const std::chrono::milliseconds lease_drain_wait_;
+  LeaseBroker broker_;
+  Ticker ticker_;
   std::atomic<bool> running_{false};
   std::vector<std::thread> threads_;
 };

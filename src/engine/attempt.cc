@@ -49,6 +49,11 @@ Outcome RunAttempt(TypeEntry& type, const Command& command, const AttemptSpec& s
   const int64_t end_us = clock.NowMicros();
   RecordRunTime(type, (end_us - spec.start_us) * 1000);
 
+  return Judge(type, spec, std::move(r), end_us);
+}
+
+Outcome Judge(const TypeEntry& type, const AttemptSpec& spec, Result<std::string> r,
+              int64_t end_us) {
   if (r && spec.deadline_us != 0 && end_us > spec.deadline_us) {
     r = Error(Status::DeadlineExceeded("the attempt ran past its timeout"));
   }

@@ -40,6 +40,12 @@ int64_t Deadline(const Command& command, const TypeEntry& type, int64_t start_us
 Outcome RunAttempt(TypeEntry& type, const Command& command, const AttemptSpec& spec,
                    std::stop_token stop, const Clock& clock);
 
+// Judges how an attempt that ended at `end_us` with `r` went: succeeded; failed with the
+// time of its retry; or dead (a permanent error, or no attempt left). A success past the
+// deadline is a kDeadlineExceeded failure. For in-process and remote runs alike.
+Outcome Judge(const TypeEntry& type, const AttemptSpec& spec, Result<std::string> r,
+              int64_t end_us);
+
 // Appends the start of an attempt: `from` -> pending when `from` is scheduled or failed
 // (its wait is over), then pending -> running.
 void AppendStart(StoreBatch& batch, CommandId id, State from, uint32_t attempt, int64_t time_us,

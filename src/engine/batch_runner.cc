@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine/attempt.h"
+#include "engine/lease_broker.h"
 
 namespace cmdq::engine {
 namespace {
@@ -43,11 +44,6 @@ Status WriteWithRetry(const RunnerEnv& env, StoreBatch& batch) {
   }
 }
 
-void ReleaseDepth(Partition& p) {
-  p.depth.fetch_sub(1);
-  if (p.blocked_producers.load() > 0) p.depth.notify_all();
-}
-
 void BatchRunner::Run(Partition& p, WorkerSlot& slot) {
   const auto started = std::chrono::steady_clock::now();
   const int64_t now = env_.clock.NowMicros();
@@ -63,6 +59,7 @@ void BatchRunner::Run(Partition& p, WorkerSlot& slot) {
     if ((n & 15) == 15 && std::chrono::steady_clock::now() - started > kMaxRunTime) break;
   }
   Flush(p);
+  p.PublishOldest();
 }
 
 bool BatchRunner::Admitted(Partition& p, Task* task, int64_t now_us) {
@@ -77,6 +74,10 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
   TypeEntry& type = *task->type;
   const Command& cmd = *task->command;
   if (!Admitted(p, task, now_us_)) return;
+  if (type.remote) {
+    env_.broker->Offer(task);  // a remote worker runs it; its outcome comes back settled
+    return;
+  }
   const uint32_t attempt = task->attempt + 1;
   const bool slow = type.avg_run_ns.load(std::memory_order_relaxed) > kSlowRunNs;
   if (slow) {
@@ -125,7 +126,7 @@ void BatchRunner::Flush(Partition& p) {
     env_.on_stored(*task, state);
     const bool parked = state == State::kDead && task->key != nullptr;
     if (state == State::kFailed || parked) continue;
-    ReleaseDepth(p);
+    p.ReleaseOne();
     delete task;
   }
   stored_.clear();

@@ -21,6 +21,8 @@ namespace cmdq::engine {
 // or cancelled. Runs on the worker thread.
 using StoredFn = std::function<void(const Task&, State)>;
 
+class LeaseBroker;
+
 struct RunnerEnv {
   Store& store;
   GroupCommitter* committer;  // durable mode: writes go through it; else null
@@ -28,15 +30,12 @@ struct RunnerEnv {
   KeyLimiter& limiter;
   const StoredFn& on_stored;
   const std::atomic<bool>& stop_now;
+  LeaseBroker* broker = nullptr;  // takes the tasks of remote types
 };
 
 // Writes `batch` (and empties it), retrying while the store reports a passing trouble (I/O, full
 // disk, unavailable) and the engine is not stopping now. Returns the last status.
 Status WriteWithRetry(const RunnerEnv& env, StoreBatch& batch);
-
-// Marks a task done with its partition: one less in its depth, and producers blocked on a
-// full partition may go on.
-void ReleaseDepth(Partition& p);
 
 class BatchRunner {
  public:

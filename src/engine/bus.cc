@@ -21,6 +21,12 @@ Status ValidateOptions(const BusOptions& o, const BusDeps& deps) {
   if (o.max_payload_bytes == 0) {
     return Status::InvalidArgument("max_payload_bytes", "max_payload_bytes must be at least 1");
   }
+  if (o.lease_duration.count() <= 0) {
+    return Status::InvalidArgument("lease_duration", "lease_duration must be positive");
+  }
+  if (o.lease_drain_wait.count() < 0) {
+    return Status::InvalidArgument("lease_drain_wait", "lease_drain_wait must be >= 0");
+  }
   if (o.node_id > CommandId::kMaxNode) {
     return Status::InvalidArgument("node_id",
                                    fmt::format("node_id must be <= {}", CommandId::kMaxNode));
@@ -41,6 +47,9 @@ Bus::~Bus() = default;
 Status Bus::Register(std::string type, Handler handler, TypeOptions options) {
   return impl_->Register(std::move(type), std::move(handler), options);
 }
+Status Bus::RegisterRemote(std::string type, TypeOptions options) {
+  return impl_->RegisterRemote(std::move(type), options);
+}
 Status Bus::Start() { return impl_->Start(); }
 StopReport Bus::Stop(StopMode mode) { return impl_->Stop(mode); }
 Result<CommandId> Bus::Submit(Command command) { return impl_->Submit(std::move(command)); }
@@ -59,6 +68,24 @@ Result<std::vector<AuditEvent>> Bus::Audit(CommandId id) const { return impl_->A
 Status Bus::Cancel(CommandId id) { return impl_->Cancel(id); }
 Status Bus::Undo(CommandId id) { return impl_->Undo(id); }
 Status Bus::Redrive(CommandId id) { return impl_->Redrive(id); }
+uint64_t Bus::Watch(CommandId id, std::function<void()> done) {
+  return impl_->Watch(id, std::move(done));
+}
+void Bus::Unwatch(CommandId id, uint64_t ticket) { impl_->Unwatch(id, ticket); }
+Result<std::vector<LeaseGrant>> Bus::Lease(const LeaseAsk& ask, std::chrono::milliseconds wait) {
+  return impl_->Lease(ask, wait);
+}
+uint64_t Bus::OnLeasable(const std::vector<std::string>& types, std::function<void()> ready) {
+  return impl_->OnLeasable(types, std::move(ready));
+}
+void Bus::CancelLeasable(uint64_t ticket) { impl_->CancelLeasable(ticket); }
+Result<int64_t> Bus::Heartbeat(std::string_view token, std::chrono::milliseconds extend) {
+  return impl_->Heartbeat(token, extend);
+}
+std::vector<Status> Bus::Finish(std::vector<RemoteOutcome> outcomes) {
+  return impl_->Finish(std::move(outcomes));
+}
+std::vector<PartitionStats> Bus::Partitions() const { return impl_->Partitions(); }
 uint64_t Bus::QueueDepth() const { return impl_->QueueDepth(); }
 uint64_t Bus::SyncedWrites() const { return impl_->SyncedWrites(); }
 uint64_t Bus::CommittedBatches() const { return impl_->CommittedBatches(); }

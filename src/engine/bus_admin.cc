@@ -58,8 +58,8 @@ Status Bus::Impl::Cancel(CommandId id) {
       p.Admit(task, clock_->NowMicros());
       return s;
     }
-    OnStored(id, State::kCancelled, task->attempt, task->submitted_ns);
-    engine::ReleaseDepth(p);
+    OnStored(id, State::kCancelled, task->attempt, task->submitted_ns, task->type->name);
+    p.ReleaseOne();
     delete task;
     return Status::Ok();
   });

@@ -47,6 +47,16 @@ Status Bus::Impl::Register(std::string type, Handler handler, TypeOptions option
   return registry_.Register(std::move(type), std::move(handler), options);
 }
 
+Status Bus::Impl::RegisterRemote(std::string type, TypeOptions options) {
+  if (phase_.load() != Phase::kCreated) {
+    return Status::FailedPrecondition("types are registered before Start()");
+  }
+  if (options_.mode == Mode::kSync) {
+    return Status::FailedPrecondition("remote types need the async or durable mode");
+  }
+  return registry_.RegisterRemote(std::move(type), options);
+}
+
 Status Bus::Impl::Start() {
   Phase expected = Phase::kCreated;
   if (!phase_.compare_exchange_strong(expected, Phase::kRunning)) {
@@ -54,13 +64,17 @@ Status Bus::Impl::Start() {
   }
   if (options_.mode == Mode::kSync) return Status::Ok();
   if (options_.mode == Mode::kDurable) {
-    committer_ = std::make_unique<engine::GroupCommitter>(*store_, /*sync=*/true);
+    committer_ =
+        std::make_unique<engine::GroupCommitter>(*store_, /*sync=*/true, options_.on_commit);
   }
   const uint32_t workers =
       options_.workers != 0 ? options_.workers : std::max(1u, std::thread::hardware_concurrency());
   engine_ = std::make_unique<engine::AsyncEngine>(
       options_.partitions, workers, *store_, committer_.get(), *clock_,
-      [this](const engine::Task& t, State s) { OnStored(t.id(), s, t.attempt, t.submitted_ns); });
+      [this](const engine::Task& t, State s) {
+        OnStored(t.id(), s, t.attempt, t.submitted_ns, t.type->name);
+      },
+      options_.on_lease_expired, options_.lease_drain_wait);
   clock_target_->store(engine_.get());
   clock_->Subscribe([target = clock_target_] {
     if (engine::AsyncEngine* e = target->load()) e->WakeTicker();
@@ -144,9 +158,10 @@ StopReport Bus::Impl::Stop(StopMode mode) {
   return report;
 }
 
-void Bus::Impl::OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns) {
+void Bus::Impl::OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns,
+                         std::string_view type) {
   if (options_.on_finished) {
-    options_.on_finished(Completion{id, state, attempt, submitted_ns, SteadyNowNs()});
+    options_.on_finished(Completion{id, state, attempt, submitted_ns, SteadyNowNs(), type});
   }
   if (state == State::kFailed) return;
   waiters_.Notify(id);
@@ -276,7 +291,7 @@ void Bus::Impl::Enqueue(
     if (!task) continue;
     if (!w.ok()) {
       *results[i] = Error(w);
-      engine::ReleaseDepth(engine_->partition(task->partition));
+      engine_->partition(task->partition).ReleaseOne();
       if (!task->command->idempotency_key.empty()) {
         dedup_.Release(task->command->idempotency_key, task->id());
       }
@@ -333,6 +348,7 @@ Result<Record> Bus::Impl::Get(CommandId id) const {
   }
   auto rec = store_->Get(id);
   if (rec && cache_ && IsTerminal(rec->state)) cache_->Put(*rec);
+  if (rec && !IsTerminal(rec->state)) ShowLease(*rec);
   return rec;
 }
 

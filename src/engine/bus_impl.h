@@ -23,6 +23,7 @@ class Bus::Impl {
   ~Impl();
 
   Status Register(std::string type, Handler handler, TypeOptions options);
+  Status RegisterRemote(std::string type, TypeOptions options);
   Status Start();
   StopReport Stop(StopMode mode);
   Result<CommandId> Submit(Command command);
@@ -35,6 +36,17 @@ class Bus::Impl {
   Status Cancel(CommandId id);
   Status Undo(CommandId id);
   Status Redrive(CommandId id);
+  uint64_t Watch(CommandId id, std::function<void()> done);
+  void Unwatch(CommandId id, uint64_t ticket);
+  // Remote workers (bus_remote.cc).
+  Result<std::vector<LeaseGrant>> Lease(const LeaseAsk& ask, std::chrono::milliseconds wait);
+  uint64_t OnLeasable(const std::vector<std::string>& types, std::function<void()> ready);
+  void CancelLeasable(uint64_t ticket);
+  Result<int64_t> Heartbeat(std::string_view token, std::chrono::milliseconds extend);
+  std::vector<Status> Finish(std::vector<RemoteOutcome> outcomes);
+  std::vector<PartitionStats> Partitions() const {
+    return engine_ ? engine_->Stats() : std::vector<PartitionStats>();
+  }
   uint64_t QueueDepth() const { return engine_ ? engine_->Depth() : 0; }
   uint64_t SyncedWrites() const { return committer_ ? committer_->writes() : 0; }
   uint64_t CommittedBatches() const { return committer_ ? committer_->batches() : 0; }
@@ -62,9 +74,15 @@ class Bus::Impl {
   Status Recover();
   Status WriteOne(Transition transition);
   Result<std::string> ResultOf(const Record& record) const;
-  void OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns);
+  void OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns,
+                std::string_view type);
   void WaitForSubmits();
   Result<engine::TypeEntry*> TypeOf(const Record& record) const;
+  // The remote types named in a lease request; kInvalidArgument (field "types") otherwise.
+  Result<std::vector<const engine::TypeEntry*>> RemoteTypes(
+      const std::vector<std::string>& names) const;
+  // A leased command's record says who runs it (the lease is not stored).
+  void ShowLease(Record& record) const;
 
   BusOptions options_;
   std::unique_ptr<Store> store_;

@@ -1,5 +1,7 @@
 #include "engine/group_commit.h"
 
+#include <chrono>
+
 namespace cmdq::engine {
 namespace {
 
@@ -24,7 +26,14 @@ Status GroupCommitter::Commit(StoreBatch& batch) {
     ++members;
   }
   lock.unlock();
+  const auto started = std::chrono::steady_clock::now();
   const Status status = store_.Write(group_, WriteOptions{.sync = sync_});
+  if (on_commit_) {
+    on_commit_(CommitStats{.batches = static_cast<uint32_t>(members),
+                           .write_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::steady_clock::now() - started)
+                                           .count()});
+  }
   lock.lock();
   ++writes_;
   batches_ += members;

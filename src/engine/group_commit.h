@@ -9,15 +9,18 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 
+#include "cmdq/bus.h"
 #include "cmdq/store.h"
 
 namespace cmdq::engine {
 
 class GroupCommitter {
  public:
-  GroupCommitter(Store& store, bool sync) : store_(store), sync_(sync) {}
+  GroupCommitter(Store& store, bool sync, std::function<void(const CommitStats&)> on_commit = {})
+      : store_(store), sync_(sync), on_commit_(std::move(on_commit)) {}
 
   // Writes `batch` (its items are moved out) durably with whatever else is waiting.
   // Returns when it is on disk (sync) or applied, with the status of the group's write.
@@ -37,6 +40,7 @@ class GroupCommitter {
 
   Store& store_;
   const bool sync_;
+  const std::function<void(const CommitStats&)> on_commit_;  // metrics; may be empty
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;
   StoreBatch group_;  // the leader's merged batch; only the leader touches it

@@ -34,13 +34,21 @@ Status ValidateOptions(const TypeOptions& o) {
 }  // namespace
 
 Status HandlerRegistry::Register(std::string type, Handler handler, TypeOptions options) {
+  if (!handler.execute)
+    return Status::InvalidArgument("execute", "handler has no execute function");
+  return Add(std::move(type), std::move(handler), options, /*remote=*/false);
+}
+
+Status HandlerRegistry::RegisterRemote(std::string type, TypeOptions options) {
+  return Add(std::move(type), Handler{}, options, /*remote=*/true);
+}
+
+Status HandlerRegistry::Add(std::string type, Handler handler, TypeOptions options, bool remote) {
   if (type.empty()) return Status::InvalidArgument("type", "type is empty");
   if (type.size() > kMaxTypeLength) {
     return Status::InvalidArgument("type",
                                    fmt::format("type is longer than {} bytes", kMaxTypeLength));
   }
-  if (!handler.execute)
-    return Status::InvalidArgument("execute", "handler has no execute function");
   if (Status s = ValidateOptions(options); !s.ok()) return s;
   if (types_.contains(type)) {
     return Status::InvalidArgument("type", fmt::format("type \"{}\" is registered already", type));
@@ -49,6 +57,7 @@ Status HandlerRegistry::Register(std::string type, Handler handler, TypeOptions 
   entry->name = type;
   entry->handler = std::move(handler);
   entry->options = options;
+  entry->remote = remote;
   types_.emplace(std::move(type), std::move(entry));
   return Status::Ok();
 }

@@ -21,6 +21,29 @@ void Partition::PushControl(Control control) {
   inbox_nonempty_.store(true);
 }
 
+void Partition::PushSettled(Task* task, State state, int64_t due_us) {
+  std::lock_guard lock(inbox_mu_);
+  inbox_settled_.push_back({task, state, due_us});
+  inbox_nonempty_.store(true);
+}
+
+void Partition::ReleaseOne() {
+  depth.fetch_sub(1);
+  if (blocked_producers.load() > 0) depth.notify_all();
+}
+
+void Partition::SettleRemote(Task* task, State state, int64_t due_us) {
+  if (state == State::kFailed) {
+    WaitRetry(task, due_us);
+  } else if (state == State::kDead && task->ordered() && task->type->options.park_key_on_dead) {
+    Park(task);
+  } else {
+    Finish(task);
+    ReleaseOne();
+    delete task;
+  }
+}
+
 bool Partition::InboxEmpty() { return !inbox_nonempty_.load(); }
 
 void Partition::DrainInbox(int64_t now_us) {
@@ -30,10 +53,13 @@ void Partition::DrainInbox(int64_t now_us) {
     std::lock_guard lock(inbox_mu_);
     drained_.swap(inbox_tasks_);
     controls.swap(inbox_controls_);
+    settled_.swap(inbox_settled_);
     inbox_nonempty_.store(false, std::memory_order_relaxed);
   }
   for (Task* t : drained_) Admit(t, now_us);
   drained_.clear();
+  for (const SettledTask& s : settled_) SettleRemote(s.task, s.state, s.due_us);
+  settled_.clear();
   // Controls run after the tasks that were submitted before them are in place.
   for (Control& c : controls) c.run();
 }
@@ -113,6 +139,11 @@ Task* Partition::PopReady() {
   Task* t = ready_.front();
   ready_.pop_front();
   return t;
+}
+
+void Partition::PublishOldest() {
+  oldest_ready_ns.store(ready_.empty() ? 0 : ready_.front()->submitted_ns,
+                        std::memory_order_relaxed);
 }
 
 void Partition::AdvanceKey(KeyQueue* kq) {

@@ -37,6 +37,11 @@ class Partition {
   // --- any thread ---
   void PushTask(Task* task);
   void PushControl(Control control);
+  // A task whose outcome a remote worker's run stored (LeaseBroker): its owner settles it
+  // as the batch runner settles an in-process run; `due_us` is its retry time if failed.
+  void PushSettled(Task* task, State state, int64_t due_us);
+  // One task less in `depth`: producers blocked on a full partition may go on.
+  void ReleaseOne();
   bool InboxEmpty();
   // Claimed by a worker or queued to be; see WorkerPool.
   std::atomic<bool> scheduled{false};
@@ -46,6 +51,9 @@ class Partition {
   std::atomic<uint32_t> blocked_producers{0};
   // Unix µs of the earliest timer, or INT64_MAX: read by the ticker.
   std::atomic<int64_t> next_due_us{INT64_MAX};
+  // Steady-clock ns at submit of the oldest runnable task waiting (0 = none), as the
+  // owner saw it last (PublishOldest): for metrics.
+  std::atomic<int64_t> oldest_ready_ns{0};
 
   // --- owner only ---
   // Moves the inbox in: tasks are admitted (timers for future ones), controls run.
@@ -55,6 +63,7 @@ class Partition {
   // Makes tasks whose time has come runnable.
   void ReleaseDue(int64_t now_us);
   Task* PopReady();
+  void PublishOldest();
   bool HasReady() const { return !ready_.empty(); }
   // Work to do now: ready tasks, an inbox to drain, or a timer that is due. Owner only.
   bool HasWork(int64_t now_us) { return HasReady() || HasIncoming(now_us); }
@@ -94,6 +103,7 @@ class Partition {
 
   void Enqueue(Task* task);
   void AddTimer(Task* task, int64_t due_us);
+  void SettleRemote(Task* task, State state, int64_t due_us);
   void PublishNextDue();
   void AdvanceKey(KeyQueue* kq);
   bool EraseFromReady(Task* task);
@@ -111,6 +121,13 @@ class Partition {
   std::mutex inbox_mu_;
   std::vector<Task*> inbox_tasks_;
   std::vector<Control> inbox_controls_;
+  struct SettledTask {
+    Task* task;
+    State state;
+    int64_t due_us;
+  };
+  std::vector<SettledTask> inbox_settled_;
+  std::vector<SettledTask> settled_;  // owner's scratch
   std::atomic<bool> inbox_nonempty_{false};
 
   std::vector<Task*> drained_;  // owner's scratch, keeps its capacity

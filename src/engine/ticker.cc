@@ -35,6 +35,7 @@ void Ticker::Tick() {
     if (p->next_due_us.load(std::memory_order_acquire) <= now) run_queue_.Schedule(*p);
   }
   for (auto& slot : slots_) slot->FireIfLate(now);
+  if (on_tick_) on_tick_(now);
 }
 
 void Ticker::Loop() {

@@ -1,10 +1,12 @@
-// Waiters: threads waiting for commands to reach a terminal state (Bus::Wait). Costs one
+// Waiters: threads (Bus::Wait) and callbacks (Bus::Watch) waiting for commands to reach a
+// terminal state. Costs one
 // atomic load per completion while nobody waits.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -17,6 +19,8 @@ class Waiters {
  public:
   struct Entry {
     bool done = false;
+    uint64_t number = 0;             // callbacks: the ticket Unwatch names
+    std::function<void()> callback;  // set: called once instead of waking a thread
   };
   using Ticket = std::shared_ptr<Entry>;
 
@@ -26,6 +30,9 @@ class Waiters {
   // True if notified before `deadline`. Removes the ticket either way.
   bool Wait(CommandId id, const Ticket& ticket, std::chrono::steady_clock::time_point deadline);
   void Notify(CommandId id);
+  // Calls `done` once, on the notifying thread, at the next Notify(id). Returns a ticket.
+  uint64_t AddCallback(CommandId id, std::function<void()> done);
+  void RemoveCallback(CommandId id, uint64_t number);
 
  private:
   void RemoveLocked(CommandId id, const Ticket& ticket);
@@ -34,6 +41,7 @@ class Waiters {
   std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_multimap<uint64_t, Ticket> waiting_;
+  uint64_t next_number_ = 1;
 };
 
 }  // namespace cmdq::engine

@@ -1,0 +1,389 @@
+// Remote workers: leases, outcomes, expiry, heartbeats, long-polls and watches.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "cmdq/bus.h"
+#include "engine/test_util.h"
+
+namespace cmdq {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Cmd;
+using testing::Eventually;
+using testing::MakeBus;
+
+constexpr char kType[] = "remote.job";
+
+TypeOptions FastRetry(uint32_t attempts = 3) {
+  TypeOptions o;
+  o.max_attempts = attempts;
+  o.backoff_initial = 1ms;
+  o.backoff_max = 1ms;
+  o.timeout = 0ms;
+  return o;
+}
+
+std::unique_ptr<Bus> RemoteBus(TypeOptions type = FastRetry(), BusOptions options = {},
+                               Clock* clock = SystemClock()) {
+  options.workers = 2;
+  options.partitions = 8;
+  auto bus = MakeBus(std::move(options), clock);
+  EXPECT_TRUE(bus->RegisterRemote(kType, type).ok());
+  EXPECT_TRUE(bus->Start().ok());
+  return bus;
+}
+
+LeaseAsk Ask(uint32_t max = 100, std::string worker = "w1") {
+  return LeaseAsk{.types = {kType}, .max = max, .worker = std::move(worker)};
+}
+
+// Leases until `n` commands came or 5 s passed.
+std::vector<LeaseGrant> LeaseN(Bus& bus, size_t n, LeaseAsk ask = Ask()) {
+  std::vector<LeaseGrant> all;
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (all.size() < n && std::chrono::steady_clock::now() < end) {
+    auto got = bus.Lease(ask, 50ms);
+    EXPECT_TRUE(got.has_value()) << got.error().ToString();
+    if (!got) break;
+    for (auto& g : *got) all.push_back(std::move(g));
+  }
+  return all;
+}
+
+RemoteOutcome Done(const LeaseGrant& g, std::string result = "ok") {
+  return RemoteOutcome{.id = g.command->id, .token = g.token, .ok = true, .result = result};
+}
+
+RemoteOutcome Failed(const LeaseGrant& g, std::string error, bool retryable = true) {
+  return RemoteOutcome{
+      .id = g.command->id, .token = g.token, .ok = false, .error = error, .retryable = retryable};
+}
+
+TEST(BusRemote, LeasedCommandRunsRemotelyAndStoresItsResult) {
+  auto bus = RemoteBus();
+  auto id = bus->Submit(Cmd(kType, "k1", "payload-1"));
+  ASSERT_TRUE(id.has_value());
+  auto grants = LeaseN(*bus, 1);
+  ASSERT_EQ(grants.size(), 1u);
+  EXPECT_EQ(grants[0].command->id, *id);
+  EXPECT_EQ(grants[0].command->payload, "payload-1");
+  EXPECT_EQ(grants[0].attempt, 1u);
+  EXPECT_GT(grants[0].deadline_us, 0);
+
+  // While leased, the record says who runs it.
+  auto running = bus->Get(*id);
+  ASSERT_TRUE(running.has_value());
+  EXPECT_EQ(running->state, State::kRunning);
+  EXPECT_EQ(running->lease_worker, "w1");
+  EXPECT_EQ(running->lease_expires_us, grants[0].deadline_us);
+
+  auto st = bus->Finish({Done(grants[0], "result-1")});
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_TRUE(st[0].ok()) << st[0].ToString();
+  auto rec = bus->Get(*id);
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->state, State::kSucceeded);
+  EXPECT_EQ(rec->result, "result-1");
+  EXPECT_EQ(rec->attempt, 1u);
+  auto audit = bus->Audit(*id);
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 3u);  // pending, running, succeeded
+  EXPECT_EQ((*audit)[1].to, State::kRunning);
+  EXPECT_EQ((*audit)[1].worker, "w1");
+}
+
+TEST(BusRemote, OneKeyIsLeasedOneCommandAtATimeInSubmitOrder) {
+  auto bus = RemoteBus();
+  std::vector<CommandId> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(*bus->Submit(Cmd(kType, "same-key")));
+  ids.push_back(*bus->Submit(Cmd(kType, "other-key")));
+  auto first = LeaseN(*bus, 2);
+  ASSERT_EQ(first.size(), 2u);  // the head of each key, no more
+  std::set<CommandId> got{first[0].command->id, first[1].command->id};
+  EXPECT_TRUE(got.contains(ids[0]));
+  EXPECT_TRUE(got.contains(ids[3]));
+  EXPECT_TRUE(bus->Lease(Ask(), 20ms)->empty());
+  for (auto& g : first) ASSERT_TRUE(bus->Finish({Done(g)})[0].ok());
+  for (size_t i = 1; i < 3; ++i) {
+    auto next = LeaseN(*bus, 1);
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].command->id, ids[i]);
+    ASSERT_TRUE(bus->Finish({Done(next[0])})[0].ok());
+  }
+}
+
+TEST(BusRemote, RetryableFailureRetriesThenGoesDead) {
+  auto bus = RemoteBus(FastRetry(2));
+  auto id = *bus->Submit(Cmd(kType, "k"));
+  auto g1 = LeaseN(*bus, 1);
+  ASSERT_EQ(g1.size(), 1u);
+  ASSERT_TRUE(bus->Finish({Failed(g1[0], "boom 1")})[0].ok());
+  auto g2 = LeaseN(*bus, 1);
+  ASSERT_EQ(g2.size(), 1u);
+  EXPECT_EQ(g2[0].attempt, 2u);
+  ASSERT_TRUE(bus->Finish({Failed(g2[0], "boom 2")})[0].ok());
+  ASSERT_TRUE(Eventually([&] { return bus->Get(id)->state == State::kDead; }));
+  auto rec = bus->Get(id);
+  EXPECT_EQ(rec->attempt, 2u);
+  EXPECT_EQ(rec->error, "boom 2");  // the worker's own words
+}
+
+TEST(BusRemote, NonRetryableFailureIsDeadAtOnce) {
+  auto bus = RemoteBus(FastRetry(5));
+  auto id = *bus->Submit(Cmd(kType, "k"));
+  auto g = LeaseN(*bus, 1);
+  ASSERT_EQ(g.size(), 1u);
+  ASSERT_TRUE(bus->Finish({Failed(g[0], "bad payload", /*retryable=*/false)})[0].ok());
+  EXPECT_EQ(bus->Get(id)->state, State::kDead);
+  EXPECT_EQ(bus->Get(id)->attempt, 1u);
+}
+
+TEST(BusRemote, ExpiredLeaseCountsAnAttemptAndTheCommandRunsAgain) {
+  ManualClock clock;
+  std::atomic<int> expired{0};
+  BusOptions options;
+  options.on_lease_expired = [&](std::string_view type) {
+    EXPECT_EQ(type, kType);
+    expired.fetch_add(1);
+  };
+  auto bus = RemoteBus(FastRetry(3), options, &clock);
+  auto id = *bus->Submit(Cmd(kType, "k"));
+  LeaseAsk ask = Ask();
+  ask.duration = 1000ms;
+  auto g1 = LeaseN(*bus, 1, ask);
+  ASSERT_EQ(g1.size(), 1u);
+  clock.Advance(1'500'000);
+  ASSERT_TRUE(Eventually([&] { return expired.load() == 1; }));
+  // The stale worker may not finish it any more.
+  auto late = bus->Finish({Done(g1[0])});
+  EXPECT_EQ(late[0].code(), StatusCode::kNotFound);
+  EXPECT_EQ(late[0].field(), "lease");
+  clock.Advance(10'000);  // past the retry's backoff
+  auto g2 = LeaseN(*bus, 1, ask);
+  ASSERT_EQ(g2.size(), 1u);
+  EXPECT_EQ(g2[0].attempt, 2u);
+  EXPECT_NE(g2[0].token, g1[0].token);
+  ASSERT_TRUE(bus->Finish({Done(g2[0])})[0].ok());
+  EXPECT_EQ(bus->Get(id)->state, State::kSucceeded);
+  EXPECT_EQ(bus->Get(id)->attempt, 2u);
+}
+
+TEST(BusRemote, HeartbeatKeepsTheLease) {
+  ManualClock clock;
+  auto bus = RemoteBus(FastRetry(), {}, &clock);
+  auto id = *bus->Submit(Cmd(kType, "k"));
+  LeaseAsk ask = Ask();
+  ask.duration = 1000ms;
+  auto g = LeaseN(*bus, 1, ask);
+  ASSERT_EQ(g.size(), 1u);
+  clock.Advance(800'000);
+  auto extended = bus->Heartbeat(g[0].token, 0ms);
+  ASSERT_TRUE(extended.has_value()) << extended.error().ToString();
+  EXPECT_EQ(*extended, clock.NowMicros() + 1'000'000);
+  clock.Advance(800'000);  // past the first deadline, within the extended one
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(bus->Get(id)->state, State::kRunning);
+  ASSERT_TRUE(bus->Finish({Done(g[0])})[0].ok());
+  EXPECT_EQ(bus->Get(id)->state, State::kSucceeded);
+
+  auto unknown = bus->Heartbeat("0000000000000001-1-1", 0ms);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().field(), "lease");
+  EXPECT_FALSE(bus->Heartbeat("garbage", 0ms).has_value());
+}
+
+TEST(BusRemote, FinishRefusesAWrongTokenAndChangesNothing) {
+  auto bus = RemoteBus();
+  auto id = *bus->Submit(Cmd(kType, "k"));
+  auto g = LeaseN(*bus, 1);
+  ASSERT_EQ(g.size(), 1u);
+  RemoteOutcome wrong = Done(g[0]);
+  wrong.token += "x";
+  auto st = bus->Finish({wrong, Done(g[0])});
+  EXPECT_EQ(st[0].code(), StatusCode::kNotFound);
+  EXPECT_TRUE(st[1].ok());
+  EXPECT_EQ(bus->Get(id)->state, State::kSucceeded);
+  // Twice is refused too: the lease ended with the first.
+  EXPECT_EQ(bus->Finish({Done(g[0])})[0].code(), StatusCode::kNotFound);
+}
+
+TEST(BusRemote, LeaseRefusesTypesThatAreNotRemote) {
+  auto bus = MakeBus(BusOptions{.workers = 1});
+  ASSERT_TRUE(bus->Register("local", testing::Returns("x")).ok());
+  ASSERT_TRUE(bus->RegisterRemote(kType, FastRetry()).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  for (std::vector<std::string> types :
+       {std::vector<std::string>{"local"}, std::vector<std::string>{"nope"},
+        std::vector<std::string>{}}) {
+    auto r = bus->Lease(LeaseAsk{.types = types, .max = 1, .worker = "w"}, 0ms);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.error().field(), "types");
+  }
+}
+
+TEST(BusRemote, RemoteTypesNeedAnAsyncMode) {
+  auto bus = MakeBus(BusOptions{.mode = Mode::kSync});
+  EXPECT_EQ(bus->RegisterRemote(kType, FastRetry()).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(BusRemote, LongPollAnswersWhenACommandArrives) {
+  auto bus = RemoteBus();
+  std::thread submitter([&] {
+    std::this_thread::sleep_for(30ms);
+    ASSERT_TRUE(bus->Submit(Cmd(kType, "k")).has_value());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto got = bus->Lease(Ask(), 5s);
+  submitter.join();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+}
+
+TEST(BusRemote, OnLeasableFiresWhenOfferedAndAtOnceWhenWaiting) {
+  auto bus = RemoteBus();
+  std::atomic<int> fired{0};
+  const uint64_t ticket = bus->OnLeasable({kType}, [&] { fired.fetch_add(1); });
+  EXPECT_NE(ticket, 0u);
+  EXPECT_EQ(fired.load(), 0);
+  ASSERT_TRUE(bus->Submit(Cmd(kType, "k")).has_value());
+  ASSERT_TRUE(Eventually([&] { return fired.load() == 1; }));
+  // One waits now: a new listener is told at once.
+  EXPECT_EQ(bus->OnLeasable({kType}, [&] { fired.fetch_add(1); }), 0u);
+  EXPECT_EQ(fired.load(), 2);
+  // A cancelled listener is never called.
+  auto g = LeaseN(*bus, 1);
+  const uint64_t t2 = bus->OnLeasable({kType}, [&] { fired.fetch_add(100); });
+  bus->CancelLeasable(t2);
+  ASSERT_TRUE(bus->Submit(Cmd(kType, "k2")).has_value());
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(fired.load(), 2);
+}
+
+TEST(BusRemote, WatchFiresOnceWhenTheCommandIsTerminal) {
+  auto bus = RemoteBus();
+  auto id = *bus->Submit(Cmd(kType, "k"));
+  std::atomic<int> fired{0};
+  bus->Watch(id, [&] { fired.fetch_add(1); });
+  const uint64_t unwatched = bus->Watch(id, [&] { fired.fetch_add(100); });
+  bus->Unwatch(id, unwatched);
+  auto g = LeaseN(*bus, 1);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(fired.load(), 0);
+  ASSERT_TRUE(bus->Finish({Done(g[0])})[0].ok());
+  EXPECT_EQ(fired.load(), 1);
+}
+
+TEST(BusRemote, StopHandsBackWhatIsLeasedOrWaiting) {
+  BusOptions options;
+  options.lease_drain_wait = 50ms;
+  auto bus = RemoteBus(FastRetry(), options);
+  auto leased_id = *bus->Submit(Cmd(kType, "a"));
+  auto waiting_id = *bus->Submit(Cmd(kType, "a"));
+  auto g = LeaseN(*bus, 1);
+  ASSERT_EQ(g.size(), 1u);
+  StopReport report = bus->Stop(StopMode::kDrain);
+  std::set<CommandId> left(report.left.begin(), report.left.end());
+  EXPECT_TRUE(left.contains(leased_id));
+  EXPECT_TRUE(left.contains(waiting_id));
+  EXPECT_EQ(bus->Lease(Ask(), 0ms).error().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(bus->Get(leased_id)->state, State::kPending);
+}
+
+TEST(BusRemote, StopWaitsForLeasedCommandsToFinish) {
+  BusOptions options;
+  options.lease_drain_wait = 5s;
+  auto bus = RemoteBus(FastRetry(), options);
+  auto id = *bus->Submit(Cmd(kType, "a"));
+  auto g = LeaseN(*bus, 1);
+  ASSERT_EQ(g.size(), 1u);
+  std::thread worker([&] {
+    std::this_thread::sleep_for(30ms);
+    EXPECT_TRUE(bus->Finish({Done(g[0])})[0].ok());
+  });
+  StopReport report = bus->Stop(StopMode::kDrain);
+  worker.join();
+  EXPECT_TRUE(report.left.empty());
+  EXPECT_EQ(bus->Get(id)->state, State::kSucceeded);
+}
+
+// Concurrency: 2 producers, 3 remote workers leasing and finishing in batches, some
+// failures that retry. Every command finishes exactly once, each key in submit order.
+TEST(BusRemoteConcurrency, ManyWorkersKeepPerKeyOrderAndLoseNothing) {
+  auto bus = RemoteBus(FastRetry(5));
+  const size_t per_producer = testing::Scaled(20'000);
+  constexpr int kKeys = 64;
+  std::mutex mu;
+  std::map<std::string, std::vector<uint64_t>> runs;  // key -> succeeded seq numbers
+  std::atomic<size_t> succeeded{0};
+  std::atomic<bool> done{false};
+
+  auto worker = [&](int w) {
+    std::string name = "w" + std::to_string(w);
+    uint64_t n = 0;
+    while (!done.load()) {
+      auto got = bus->Lease(Ask(32, name), 20ms);
+      ASSERT_TRUE(got.has_value());
+      std::vector<RemoteOutcome> outs;
+      for (auto& g : *got) {
+        // One in 7 first attempts fails (retryably): order must hold across the retry.
+        if (g.attempt == 1 && (++n % 7) == 0) {
+          outs.push_back(Failed(g, "flaky"));
+          continue;
+        }
+        {
+          std::lock_guard lock(mu);
+          runs[g.command->key].push_back(std::stoull(g.command->payload));
+        }
+        outs.push_back(Done(g));
+      }
+      auto st = bus->Finish(std::move(outs));
+      for (size_t i = 0; i < st.size(); ++i) {
+        ASSERT_TRUE(st[i].ok()) << st[i].ToString();
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w) workers.emplace_back(worker, w);
+
+  auto producer = [&](int p) {
+    for (size_t i = 0; i < per_producer; ++i) {
+      const int key = static_cast<int>(i % kKeys) * 2 + p;  // each key has one producer
+      const uint64_t seq = i;
+      auto id = bus->Submit(Cmd(kType, "k" + std::to_string(key), std::to_string(seq)));
+      ASSERT_TRUE(id.has_value());
+    }
+  };
+  std::thread p0(producer, 0), p1(producer, 1);
+  p0.join();
+  p1.join();
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard lock(mu);
+    size_t total = 0;
+    for (auto& [k, v] : runs) total += v.size();
+    succeeded.store(total);
+    return total >= 2 * per_producer;
+  })) << succeeded.load();
+  done.store(true);
+  for (auto& t : workers) t.join();
+
+  std::lock_guard lock(mu);
+  size_t total = 0;
+  for (auto& [key, seqs] : runs) {
+    total += seqs.size();
+    for (size_t i = 1; i < seqs.size(); ++i) {
+      ASSERT_LT(seqs[i - 1], seqs[i]) << "key " << key << " ran out of order";
+    }
+  }
+  EXPECT_EQ(total, 2 * per_producer);  // none lost, none run twice
+  EXPECT_EQ(bus->QueueDepth(), 0u);
+}
+
+}  // namespace
+}  // namespace cmdq
