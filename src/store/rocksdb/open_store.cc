@@ -15,6 +15,7 @@
 #include "cmdq/clock.h"
 #include "cmdq/rocksdb_store.h"
 #include "store/rocksdb/errors.h"
+#include "store/rocksdb/info_log.h"
 #include "store/rocksdb/open_checks.h"
 #include "store/rocksdb/rocksdb_store.h"
 
@@ -63,6 +64,7 @@ rocksdb::DBOptions DatabaseOptions(const RocksDbStoreOptions& o, bool create) {
                              : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db.max_background_jobs = 2;  // flush + compaction on a 2-core machine
   db.keep_log_file_num = 5;
+  db.info_log = rocksdb_store::NewStderrInfoLog();  // never a LOG file on the data disk: see info_log.h
   // The store serializes its writes, so parallel memtable inserts would buy nothing, and
   // they would disable the insert hints.
   db.allow_concurrent_memtable_write = false;

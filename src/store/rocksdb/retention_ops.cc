@@ -119,11 +119,7 @@ Status RocksDbStore::DeleteRange(CommandId from, CommandId to) {
         "command " + it->first.ToString() + " is " + std::string(StateName(it->second.state)) +
         ", not terminal: the range up to " + to.ToString() + " cannot be deleted");
   }
-  if (resume_needed_) {
-    rocksdb::Status s = h_.db->Resume();
-    if (!s.ok()) return FromRocks(s, path_, "delete range (resuming after an earlier error)");
-    resume_needed_ = false;
-  }
+  if (Status s = ResumeIfNeeded("delete range"); !s.ok()) return s;
   // Point deletes, not range tombstones: see docs/decisions/0020 (RocksDB 7.8 shares a
   // memtable's insert hints between its point and range-deletion tables).
   rocksdb::WriteBatch wb;
@@ -132,10 +128,7 @@ Status RocksDbStore::DeleteRange(CommandId from, CommandId to) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = h_.db->Write(wo, &wb);
-  if (!s.ok()) {
-    resume_needed_ = true;
-    return FromRocks(s, path_, "delete range");
-  }
+  if (!s.ok()) return WriteFailed(s, "delete range");
   // The range is gone logically; files that lie wholly inside it can go at once instead
   // of waiting for compaction to drop them. Space only: a failure here loses nothing.
   const std::string lower = IdKey(from);
@@ -151,6 +144,7 @@ Status RocksDbStore::DeleteRange(CommandId from, CommandId to) {
 Status RocksDbStore::Restore(std::span<const StoredCommand> records) {
   if (records.empty()) return Status::Ok();
   std::lock_guard lock(write_mu_);
+  if (Status s = ResumeIfNeeded("restore"); !s.ok()) return s;
   std::unordered_set<CommandId, CommandIdHash> seen;
   for (const StoredCommand& s : records) {
     const CommandId id = s.record.command.id;
@@ -183,10 +177,7 @@ Status RocksDbStore::Restore(std::span<const StoredCommand> records) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = h_.db->Write(wo, &wb);
-  if (!s.ok()) {
-    resume_needed_ = true;
-    return FromRocks(s, path_, "restore");
-  }
+  if (!s.ok()) return WriteFailed(s, "restore");
   std::unique_lock live_lock(live_mu_);
   for (auto& [id, st] : unfinished) live_.insert_or_assign(id, std::move(st));
   return Status::Ok();

@@ -1,5 +1,6 @@
 #include "store/rocksdb/rocksdb_store.h"
 
+#include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -138,13 +139,7 @@ void RocksDbStore::Reconcile(const std::vector<PlannedRecord>& plan) {
 Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options) {
   if (batch.empty()) return Status::Ok();
   std::lock_guard lock(write_mu_);
-  if (resume_needed_) {
-    // After a background error (disk full, failed sync) RocksDB refuses writes until
-    // resumed; this is how the node recovers once space returns.
-    rocksdb::Status s = h_.db->Resume();
-    if (!s.ok()) return FromRocks(s, path_, "write (resuming after an earlier error)");
-    resume_needed_ = false;
-  }
+  if (Status s = ResumeIfNeeded("write"); !s.ok()) return s;
   auto exists = [this](CommandId id) { return Exists(id); };
   auto lookup = [this](CommandId id) -> Result<std::optional<RecordStatus>> {
     // Under write_mu_ nobody else changes live_, so reading it needs no live_mu_.
@@ -164,12 +159,30 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
   wo.sync = options.sync;
   rocksdb::Status s = h_.db->Write(wo, &wb);
   if (!s.ok()) {
-    resume_needed_ = true;
     Reconcile(*plan);
-    return FromRocks(s, path_, "write");
+    return WriteFailed(s, "write");
   }
   ApplyToLive(*plan);
   return Status::Ok();
+}
+
+Status RocksDbStore::ResumeIfNeeded(std::string_view what) {
+  if (!resume_needed_) return Status::Ok();
+  rocksdb::Status s = h_.db->Resume();
+  if (!s.ok()) {
+    return Status(write_error_.code(),
+                  fmt::format("{} refused: writes stopped after \"{}\" and cannot resume yet ({})",
+                              what, write_error_.message(), s.ToString()),
+                  write_error_.field());
+  }
+  resume_needed_ = false;
+  return Status::Ok();
+}
+
+Status RocksDbStore::WriteFailed(const rocksdb::Status& s, std::string_view what) {
+  resume_needed_ = true;
+  write_error_ = FromRocks(s, path_, what);
+  return write_error_;
 }
 
 Result<std::optional<Record>> RocksDbStore::Load(CommandId id,

@@ -87,6 +87,13 @@ class RocksDbStore final : public Store {
   Status Collect(const ListQuery& q, CommandId id, std::optional<RecordStatus> status,
                  ListPage& page) const;
 
+  // Under write_mu_. After a failed write RocksDB refuses writes until resumed: this is
+  // how the node recovers once space returns. While it cannot resume, the error that
+  // stopped writes is repeated (a full disk stays "disk full").
+  Status ResumeIfNeeded(std::string_view what);
+  // Under write_mu_: remembers a failed write for ResumeIfNeeded; returns its Status.
+  Status WriteFailed(const rocksdb::Status& s, std::string_view what);
+
   const std::string path_;
   Handles h_;
   const bool index_key_and_type_;
@@ -94,6 +101,7 @@ class RocksDbStore final : public Store {
   std::mutex write_mu_;
   uint64_t max_id_ = 0;         // guarded by write_mu_: ids above it are certainly free
   bool resume_needed_ = false;  // guarded by write_mu_: a write failed; try DB::Resume()
+  Status write_error_;          // guarded by write_mu_: the failure that stopped writes
 
   // Written under write_mu_ and an exclusive live_mu_; read under either.
   mutable std::shared_mutex live_mu_;
