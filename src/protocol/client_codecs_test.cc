@@ -2,6 +2,7 @@
 // parsers read back; what the server's writers write, response_reader reads back.
 #include <gtest/gtest.h>
 
+#include "protocol/query_parser.h"
 #include "protocol/record_writer.h"
 #include "protocol/request_writer.h"
 #include "protocol/response_reader.h"
@@ -204,6 +205,23 @@ TEST(RequestWriter, OutcomesCarryTheLeaseAndPickJsonOrBase64) {
       .id = CommandId(2), .lease = "M", .succeeded = false, .error = "e", .retryable = false};
   EXPECT_EQ(OutcomesJson(std::vector{failed}),
             R"([{"id":"0000000000000002","lease":"M","error":"e","retryable":false}])");
+}
+
+TEST(RequestWriter, TheServerReadsBackAListQuery) {
+  ListQuery query{.key = "user 1&x=%",
+                  .state = State::kDead,
+                  .type = "a.b",
+                  .before = CommandId(99),
+                  .limit = 7};
+  const std::string text = ListQueryString(query);
+  EXPECT_EQ(text, "key=user%201%26x%3D%25&state=dead&type=a.b&cursor=0000000000000063&limit=7");
+  auto back = ParseListQuery(text);
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(back->key, query.key);
+  EXPECT_EQ(back->state, query.state);
+  EXPECT_EQ(back->before, query.before);
+  EXPECT_EQ(back->limit, 7u);
+  EXPECT_EQ(ListQueryString(ListQuery{}), "");
 }
 
 TEST(RequestWriter, HeartbeatLeavesOutTheDefaultLength) {

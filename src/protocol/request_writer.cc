@@ -1,6 +1,9 @@
 #include "protocol/request_writer.h"
 
+#include <cctype>
+
 #include "protocol/json_reader.h"
+#include "protocol/query_parser.h"
 #include "protocol/record_writer.h"
 
 namespace cmdq::protocol {
@@ -32,7 +35,33 @@ void WriteOutcomeMembers(const WorkerOutcome& outcome, bool with_id, JsonWriter&
   }
 }
 
+// RFC 3986's unreserved characters stay; every other byte is %XX.
+void AppendQueryParam(std::string_view name, std::string_view value, std::string& out) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  if (!out.empty()) out += '&';
+  out.append(name).append("=");
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
 }  // namespace
+
+std::string ListQueryString(const ListQuery& query) {
+  std::string out;
+  if (query.key) AppendQueryParam("key", *query.key, out);
+  if (query.state) AppendQueryParam("state", StateName(*query.state), out);
+  if (query.type) AppendQueryParam("type", *query.type, out);
+  if (query.before.valid()) AppendQueryParam("cursor", query.before.ToString(), out);
+  if (query.limit != kDefaultListLimit) AppendQueryParam("limit", std::to_string(query.limit), out);
+  return out;
+}
 
 void WriteSubmit(const Command& c, JsonWriter& w) {
   w.BeginObject();

@@ -14,6 +14,8 @@
 
 #include "cmdq/command.h"
 #include "cmdq/command_id.h"
+#include "cmdq/store.h"
+#include "cmdq/worker_outcome.h"
 #include "protocol/json_writer.h"
 #include "protocol/worker_parser.h"
 
@@ -27,20 +29,14 @@ std::string SubmitJson(const Command& command);
 // A batch: a JSON array of command objects.
 std::string SubmitBatchJson(std::span<const Command> commands);
 
+// The query string of GET /v1/commands for `query` (without the '?'): the parameters that
+// are set, percent-encoded; ParseListQuery reads it back. The default limit is left out.
+std::string ListQueryString(const ListQuery& query);
+
 // POST /v1/leases.
 std::string LeaseRequestJson(const LeaseRequest& request);
 // POST /v1/leases/{lease}/heartbeat: {"lease_ms":N}, or {} for 0 (the lease's own length).
 std::string HeartbeatJson(uint32_t lease_ms);
-
-// What a worker reports for one leased command: a success with its result, or a failure.
-struct WorkerOutcome {
-  CommandId id;
-  std::string lease;      // the token the lease came with
-  bool succeeded = true;  // false: a failure with `error`
-  std::string result;     // bytes; sent as JSON when they are one JSON value
-  std::string error;      // the failure's message (may be empty)
-  bool retryable = true;  // false sends the command to dead at once
-};
 
 // The body of POST /v1/commands/{id}/complete or /fail (by outcome.succeeded), with its
 // "lease". The id travels in the path.
