@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <optional>
 #include <utility>
 
@@ -404,20 +403,10 @@ Status ParseErrorJson(std::string_view body, int http_status) {
 }
 
 Result<StatusCode> ParseStatusCode(std::string_view name) {
-  constexpr std::array kCodes = {StatusCode::kOk,
-                                 StatusCode::kInvalidArgument,
-                                 StatusCode::kNotFound,
-                                 StatusCode::kAlreadyExists,
-                                 StatusCode::kFailedPrecondition,
-                                 StatusCode::kResourceExhausted,
-                                 StatusCode::kDeadlineExceeded,
-                                 StatusCode::kCancelled,
-                                 StatusCode::kUnavailable,
-                                 StatusCode::kCorruption,
-                                 StatusCode::kIoError,
-                                 StatusCode::kInternal};
-  for (StatusCode code : kCodes) {
-    if (StatusCodeName(code) == name) return code;
+  // Every code StatusCodeName knows, so that codes added to status.h are read too.
+  if (name == "UNKNOWN") return Error(Status::InvalidArgument("code", "unknown status code"));
+  for (int code = 0; code <= UINT8_MAX; ++code) {
+    if (StatusCodeName(static_cast<StatusCode>(code)) == name) return static_cast<StatusCode>(code);
   }
   return Error(Status::InvalidArgument("code", fmt::format("unknown status code {}", name)));
 }
