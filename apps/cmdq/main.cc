@@ -5,6 +5,7 @@
 
 #include "archive_command.h"
 #include "bench_command.h"
+#include "client_commands.h"
 #include "demo.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
   CLI::App* bench = cmdq::app::AddBenchCommand(app, bench_options);
   cmdq::app::ArchiveCommandOptions archive_options;
   CLI::App* archive = cmdq::app::AddArchiveCommand(app, archive_options);
+  cmdq::app::ClientCommandOptions client_options;
+  const cmdq::app::ClientCommands client_commands =
+      cmdq::app::AddClientCommands(app, client_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -28,5 +32,6 @@ int main(int argc, char** argv) {
   if (demo->parsed()) return cmdq::app::RunDemo(demo_options);
   if (bench->parsed()) return cmdq::app::RunBench(bench_options);
   if (archive->parsed()) return cmdq::app::RunArchive(*archive, archive_options);
+  if (auto code = cmdq::app::RunClientCommands(client_commands, client_options)) return *code;
   return 2;
 }
