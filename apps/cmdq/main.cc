@@ -7,6 +7,7 @@
 #include "bench_command.h"
 #include "client_commands.h"
 #include "demo.h"
+#include "worker_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   cmdq::app::ClientCommandOptions client_options;
   const cmdq::app::ClientCommands client_commands =
       cmdq::app::AddClientCommands(app, client_options);
+  cmdq::app::WorkerOptions worker_options;
+  CLI::App* worker = cmdq::app::AddWorkerCommand(app, worker_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
   if (demo->parsed()) return cmdq::app::RunDemo(demo_options);
   if (bench->parsed()) return cmdq::app::RunBench(bench_options);
   if (archive->parsed()) return cmdq::app::RunArchive(*archive, archive_options);
+  if (worker->parsed()) return cmdq::app::RunWorker(worker_options);
   if (auto code = cmdq::app::RunClientCommands(client_commands, client_options)) return *code;
   return 2;
 }
