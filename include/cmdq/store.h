@@ -57,6 +57,18 @@ class StoreBatch {
     for (auto& t : other.transitions_) transitions_.push_back(std::move(t));
     other.Clear();
   }
+  // Moves this batch's last `inserts` inserts and last `transitions` transitions back to
+  // the end of `to` (group commit: a failed group write returns each writer's items).
+  void MoveTailTo(StoreBatch& to, size_t inserts, size_t transitions) {
+    for (size_t i = inserts_.size() - inserts; i < inserts_.size(); ++i) {
+      to.inserts_.push_back(std::move(inserts_[i]));
+    }
+    for (size_t i = transitions_.size() - transitions; i < transitions_.size(); ++i) {
+      to.transitions_.push_back(std::move(transitions_[i]));
+    }
+    inserts_.resize(inserts_.size() - inserts);
+    transitions_.resize(transitions_.size() - transitions);
+  }
   bool empty() const { return inserts_.empty() && transitions_.empty(); }
   size_t size() const { return inserts_.size() + transitions_.size(); }
   const std::vector<NewRecord>& inserts() const { return inserts_; }

@@ -28,9 +28,8 @@ bool IsPassing(StatusCode code) {
 
 Status WriteWithRetry(const RunnerEnv& env, StoreBatch& batch) {
   for (;;) {
-    // The committer moves the items out; keep a copy in case the write must be retried.
-    StoreBatch attempt = env.committer ? batch : StoreBatch();
-    Status s = env.committer ? env.committer->Commit(attempt) : env.store.Write(batch, {});
+    // A failed Commit leaves the batch's items in place, ready for the retry.
+    Status s = env.committer ? env.committer->Commit(batch) : env.store.Write(batch, {});
     if (s.ok()) {
       batch.Clear();
       return s;

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <vector>
 
 #include "cmdq/bus.h"
 #include "cmdq/store.h"
@@ -22,8 +23,9 @@ class GroupCommitter {
   GroupCommitter(Store& store, bool sync, std::function<void(const CommitStats&)> on_commit = {})
       : store_(store), sync_(sync), on_commit_(std::move(on_commit)) {}
 
-  // Writes `batch` (its items are moved out) durably with whatever else is waiting.
-  // Returns when it is on disk (sync) or applied, with the status of the group's write.
+  // Writes `batch` durably with whatever else is waiting. Returns when it is on disk
+  // (sync) or applied, with the status of the group's write: on success `batch` is left
+  // empty, on failure it holds its items again, ready for a retry.
   Status Commit(StoreBatch& batch);
 
   // Figures for metrics and benchmarks.
@@ -33,6 +35,8 @@ class GroupCommitter {
  private:
   struct Writer {
     StoreBatch* batch;
+    size_t inserts = 0;  // what the writer brought, to give back if the write fails
+    size_t transitions = 0;
     bool done = false;
     Status status;
     std::condition_variable cv;
@@ -43,7 +47,8 @@ class GroupCommitter {
   const std::function<void(const CommitStats&)> on_commit_;  // metrics; may be empty
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;
-  StoreBatch group_;  // the leader's merged batch; only the leader touches it
+  StoreBatch group_;              // the leader's merged batch; only the leader touches it
+  std::vector<Writer*> members_;  // the leader's group; only the leader touches it
   uint64_t writes_ = 0;
   uint64_t batches_ = 0;
 };

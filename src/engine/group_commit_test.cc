@@ -89,20 +89,32 @@ TEST(GroupCommit, WritersQueuedBehindAWriteShareTheNextOne) {
   EXPECT_EQ(store.writes_, 2);
 }
 
-TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailure) {
-  CountingStore store(false);
+TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailureAndItsOwnItemsBack) {
+  CountingStore store(true);  // the first write is held, so the others queue into a group
   store.fail_ = true;
   GroupCommitter gc(store, true);
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&, i] {
-      StoreBatch b = OneInsert(i + 1);
-      if (gc.Commit(b).code() == StatusCode::kIoError) ++failures;
-    });
-  }
+  std::atomic<int> own_items_back{0};
+  auto writer = [&](uint64_t id, size_t items) {
+    StoreBatch b;
+    for (size_t k = 0; k < items; ++k) b.Absorb(*std::make_unique<StoreBatch>(OneInsert(id)));
+    b.Apply(Transition{.id = CommandId(id), .from = State::kPending, .to = State::kRunning});
+    if (gc.Commit(b).code() == StatusCode::kIoError) ++failures;
+    // A failed write leaves the batch as it was, ready for a retry.
+    bool own = b.inserts().size() == items && b.transitions().size() == 1 &&
+               b.transitions()[0].id == CommandId(id);
+    for (const auto& r : b.inserts()) own = own && r.command->id == CommandId(id);
+    if (own) ++own_items_back;
+  };
+  threads.emplace_back(writer, 1, 1);
+  while (!store.held_.load()) std::this_thread::yield();
+  for (int i = 0; i < 8; ++i) threads.emplace_back(writer, 10 + i, 1 + i % 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  store.release_.store(true);
   for (auto& t : threads) t.join();
-  EXPECT_EQ(failures.load(), 8);
+  EXPECT_EQ(failures.load(), 9);
+  EXPECT_EQ(own_items_back.load(), 9);
 }
 
 TEST(GroupCommit, HammerLosesNoItem) {
