@@ -16,7 +16,7 @@ void AddW1SatOptions(CLI::App& cmd, BenchOptions& options) {
       ->check(CLI::IsMember({"durable", "async"}))
       ->capture_default_str();
   cmd.add_option("--transport", options.transport, "W1.sat: how commands reach the bus")
-      ->check(CLI::IsMember({"inproc"}))
+      ->check(CLI::IsMember({"inproc", "http"}))
       ->capture_default_str();
   cmd.add_option("--batch", options.batch, "W1.sat: commands per SubmitBatch")
       ->check(CLI::Range(1, 65536))
@@ -35,6 +35,22 @@ void AddW1SatOptions(CLI::App& cmd, BenchOptions& options) {
                "W1.sat durable: leave out the store's key and type indexes");
 }
 
+void AddHttpOptions(CLI::App& cmd, BenchOptions& options) {
+  cmd.add_option("--target", options.target,
+                 "http: a running server (its types must include bench.noop, run by remote "
+                 "workers). Default: start `cmdq serve` on 127.0.0.1:0 and stop it after");
+  cmd.add_option("--durability", options.durability,
+                 "http: the started server's durability: D1 (RocksDB, synced) or none (memory)")
+      ->check(CLI::IsMember({"D1", "none"}))
+      ->capture_default_str();
+  cmd.add_option("--rate", options.rate, "W1.10k: commands/s offered")
+      ->check(CLI::Range(1.0, 1e7))
+      ->capture_default_str();
+  cmd.add_option("--users", options.users, "Distinct partition keys; W2: users x 1 command/s")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+}
+
 }  // namespace
 
 CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
@@ -49,6 +65,10 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
       "  W1.sat    2 producers submit 1 KB commands in batches (SubmitBatch), 2 workers run\n"
       "            a no-op handler; 200,000 commands or 20 s; --mode durable (RocksDB, every\n"
       "            submit and outcome synced: D1) or async (memory store: D0)\n"
+      "  W1.10k    over HTTP: 10,000 commands/s offered (--rate), open loop; p50/p99/p99.9\n"
+      "  W2        over HTTP: --users x 1 command/s, open loop\n"
+      "            (--transport http: a `cmdq serve` child, 2 producer and 2 worker\n"
+      "            connections, batched submits, leases and completions)\n"
       "  W5        retention: W1's load on the durable bus (200,000 commands) with a 2 s\n"
       "            retention job every 0.5 s; disk bytes over time, archive bytes per\n"
       "            command, archive and delete rates, read-back of an archived command\n"
@@ -56,7 +76,7 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
       "          cmdq bench --workload W1.sat --mode durable --transport inproc --json");
   cmd->add_option("--workload,-w", options.workload, "Workload to run")
       ->required()
-      ->check(CLI::IsMember({"W0.sync", "W0.async", "W1.sat", "W5"}));
+      ->check(CLI::IsMember({"W0.sync", "W0.async", "W1.sat", "W1.10k", "W2", "W5"}));
   cmd->add_flag("--json", options.json,
                 "Print the result object as one JSON line per run on stdout (W0.async without "
                 "--producers prints two lines: 1 and 2 producers)");
@@ -75,6 +95,7 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   AddW1SatOptions(*cmd, options);
+  AddHttpOptions(*cmd, options);
   return cmd;
 }
 
@@ -108,6 +129,9 @@ int Report(const Result<BenchResult>& result, bool json) {
 
 int RunBench(const BenchOptions& options) {
   if (options.workload == "W0.sync") return Report(RunW0Sync(options), options.json);
+  if (options.transport == "http" || options.workload == "W1.10k" || options.workload == "W2") {
+    return Report(RunHttpBench(options), options.json);
+  }
   if (options.workload == "W1.sat") return Report(RunW1Sat(options), options.json);
   if (options.workload == "W5") return Report(RunW5(options), options.json);
   std::vector<int> producers = {1, 2};

@@ -11,7 +11,7 @@
 namespace cmdq::app {
 
 struct BenchOptions {
-  std::string workload;      // "W0.sync", "W0.async" or "W1.sat"
+  std::string workload;      // "W0.sync", "W0.async", "W1.sat", "W1.10k", "W2" or "W5"
   bool json = false;         // print the JSON result object instead of a table
   uint64_t commands = 0;     // per run; 0 = the workload's default
   int producers = 0;         // W0.async: 1 or 2; 0 = run both
@@ -28,6 +28,10 @@ struct BenchOptions {
   int max_seconds = 20;       // of submitting, at most
   std::string data_dir;       // durable store; empty = a fresh temporary directory
   bool store_index = true;    // the store's key and type indexes (RocksDbStoreOptions)
+  // --transport http (W1.sat, W1.10k, W2).
+  std::string target;             // a running server; empty = start a `cmdq serve` child
+  std::string durability = "D1";  // the child server's: "D1" (durable) or "none" (memory)
+  double rate = 10'000;           // W1.10k: commands/s offered
 };
 
 // Default commands per run of each workload.
@@ -45,5 +49,7 @@ Result<BenchResult> RunW0Async(const BenchOptions& options, int producers);
 // the stored outcome (durable: synced). Throughput, submit->done latency, fsyncs, disk
 // bytes per command.
 Result<BenchResult> RunW1Sat(const BenchOptions& options);
+// W1.sat, W1.10k and W2 over HTTP against a `cmdq serve` (bench_http.cc).
+Result<BenchResult> RunHttpBench(const BenchOptions& options);
 
 }  // namespace cmdq::app

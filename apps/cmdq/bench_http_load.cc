@@ -1,0 +1,166 @@
+#include "bench_http_load.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "cmdq/client.h"
+
+namespace cmdq::app {
+namespace {
+
+using std::chrono::milliseconds;
+
+int64_t SteadyNs(SteadyClock::time_point t) { return t.time_since_epoch().count(); }
+
+std::unique_ptr<Client> Connect(const HttpLoadPlan& plan) {
+  ClientOptions options;
+  options.target = plan.target;
+  auto client = Client::Create(options);
+  return client ? std::move(*client) : nullptr;  // the target was checked before the run
+}
+
+Command Stamped(const HttpLoadPlan& plan, const std::string& key, const std::string& payload,
+                int64_t stamp_ns) {
+  Command c{.type = plan.type, .key = key, .payload = payload};
+  if (c.payload.size() >= sizeof stamp_ns)
+    std::memcpy(c.payload.data(), &stamp_ns, sizeof stamp_ns);
+  return c;
+}
+
+int64_t StampOf(const std::string& payload) {
+  int64_t stamp = 0;
+  if (payload.size() >= sizeof stamp) std::memcpy(&stamp, payload.data(), sizeof stamp);
+  return stamp;
+}
+
+void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
+  const uint64_t n = batch.size();
+  auto results = client.SubmitBatch(std::move(batch));
+  tally.requests.fetch_add(1, std::memory_order_relaxed);
+  uint64_t ok = 0;
+  if (results) {
+    for (const Result<CommandId>& r : *results) ok += r.has_value();
+  } else {
+    fmt::print(stderr, "cmdq bench: submit: {}\n", results.error().ToString());
+  }
+  tally.acknowledged.fetch_add(ok, std::memory_order_release);
+  tally.submit_errors.fetch_add(n - ok, std::memory_order_relaxed);
+}
+
+uint64_t Claim(HttpTally& tally, const HttpLoadPlan& plan) {
+  if (SteadyClock::now() >= plan.stop_submitting) return 0;
+  const uint64_t first = tally.claimed.fetch_add(plan.batch);
+  if (first >= plan.commands) return 0;
+  return std::min(plan.batch, plan.commands - first);
+}
+
+void AwaitRoom(const HttpTally& tally, const HttpLoadPlan& plan, uint64_t n) {
+  while (tally.acknowledged.load(std::memory_order_acquire) + n >
+         tally.done.load(std::memory_order_acquire) + plan.in_flight) {
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+}  // namespace
+
+void RunClosedLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& data,
+                           HttpTally& tally) {
+  auto client = Connect(plan);
+  if (!client) return;
+  FastRandom random(3000 + index);
+  uint64_t sequence = static_cast<uint64_t>(index) << 32;
+  for (uint64_t n; (n = Claim(tally, plan)) != 0;) {
+    AwaitRoom(tally, plan, n);
+    const int64_t now = SteadyNs(SteadyClock::now());
+    std::vector<Command> batch;
+    batch.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      batch.push_back(Stamped(plan, data.keys[random.Below(data.keys.size())],
+                              data.payloads.At(sequence++), now));
+    }
+    Submit(*client, std::move(batch), tally);
+  }
+}
+
+void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& data,
+                         HttpTally& tally) {
+  auto client = Connect(plan);
+  if (!client) return;
+  FastRandom random(4000 + index);
+  const double my_rate = plan.rate / plan.producers;
+  const double ns_per_command = 1e9 / my_rate;
+  const int64_t start = SteadyNs(plan.start);
+  uint64_t sent = 0;
+  std::vector<Command> batch;
+  for (;;) {
+    const auto now = SteadyClock::now();
+    if (now >= plan.stop_submitting) return;
+    const auto due = static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1;
+    if (due <= sent) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      continue;
+    }
+    const uint64_t n = std::min<uint64_t>(due - sent, plan.batch);
+    batch.clear();
+    batch.reserve(n);
+    for (uint64_t i = 0; i < n; ++i, ++sent) {
+      // The n-th command of all producers together belongs to user n % users (W2).
+      const uint64_t global = sent * plan.producers + index;
+      const std::string& key = plan.round_robin ? data.keys[global % data.keys.size()]
+                                                : data.keys[random.Below(data.keys.size())];
+      const auto intended = start + static_cast<int64_t>(double(sent) * ns_per_command);
+      batch.push_back(Stamped(plan, key, data.payloads.At(global), intended));
+    }
+    Submit(*client, std::move(batch), tally);
+  }
+}
+
+void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
+  auto client = Connect(plan);
+  if (!client) return;
+  const LeaseOptions lease{.types = {plan.type},
+                           .max = static_cast<uint32_t>(std::min<uint64_t>(plan.batch, 1000)),
+                           .wait = milliseconds(200),
+                           .worker = fmt::format("bench-worker-{}", index)};
+  std::vector<WorkerOutcome> outcomes;
+  std::vector<int64_t> stamps;
+  while (!tally.stop_workers.load(std::memory_order_acquire)) {
+    auto leased = client->Lease(lease);
+    tally.requests.fetch_add(1, std::memory_order_relaxed);
+    if (!leased) {
+      tally.lease_errors.fetch_add(1, std::memory_order_relaxed);
+      std::this_thread::sleep_for(milliseconds(10));
+      continue;
+    }
+    if (leased->empty()) continue;
+    outcomes.clear();
+    stamps.clear();
+    for (LeasedCommand& l : *leased) {
+      stamps.push_back(StampOf(l.record.command.payload));
+      outcomes.push_back({.id = l.record.command.id, .lease = std::move(l.lease)});
+    }
+    auto results = client->ReportBatch(outcomes);
+    tally.requests.fetch_add(1, std::memory_order_relaxed);
+    const int64_t now = SteadyNs(SteadyClock::now());
+    if (!results) {
+      tally.outcome_errors.fetch_add(outcomes.size(), std::memory_order_relaxed);
+      continue;
+    }
+    uint64_t ok = 0;
+    for (size_t i = 0; i < results->size(); ++i) {
+      if (!(*results)[i].ok()) continue;
+      tally.latency.Record(now - stamps[i]);
+      ++ok;
+    }
+    int64_t last = tally.last_done_ns.load(std::memory_order_relaxed);
+    while (last < now && !tally.last_done_ns.compare_exchange_weak(last, now)) {
+    }
+    tally.outcome_errors.fetch_add(results->size() - ok, std::memory_order_relaxed);
+    tally.done.fetch_add(ok, std::memory_order_release);
+  }
+}
+
+}  // namespace cmdq::app
