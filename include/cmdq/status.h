@@ -29,6 +29,8 @@ enum class StatusCode : uint8_t {
   kCorruption = 9,          // stored or received bytes do not decode
   kIoError = 10,            // the operating system refused a read or write
   kInternal = 11,           // a bug: an invariant was broken
+  kUnauthenticated = 12,    // no credentials, or ones nobody issued (HTTP 401)
+  kPermissionDenied = 13,   // known credentials that do not allow this (HTTP 403)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -63,6 +65,12 @@ class Status {
   }
   static Status Internal(std::string message) {
     return {StatusCode::kInternal, std::move(message)};
+  }
+  static Status Unauthenticated(std::string message) {
+    return {StatusCode::kUnauthenticated, std::move(message)};
+  }
+  static Status PermissionDenied(std::string message) {
+    return {StatusCode::kPermissionDenied, std::move(message)};
   }
 
   bool ok() const { return code_ == StatusCode::kOk; }

@@ -26,6 +26,8 @@ TEST(Status, NamesEveryCode) {
   EXPECT_EQ(StatusCodeName(StatusCode::kCorruption), "CORRUPTION");
   EXPECT_EQ(StatusCodeName(StatusCode::kIoError), "IO_ERROR");
   EXPECT_EQ(StatusCodeName(StatusCode::kInternal), "INTERNAL");
+  EXPECT_EQ(StatusCodeName(StatusCode::kUnauthenticated), "UNAUTHENTICATED");
+  EXPECT_EQ(StatusCodeName(StatusCode::kPermissionDenied), "PERMISSION_DENIED");
 }
 
 TEST(Status, UnknownCodeDoesNotCrash) {

@@ -13,10 +13,11 @@
 
 namespace cmdq::protocol {
 
-// The HTTP status of a failure: 400 invalid argument, 404 not found, 409 already exists
-// or failed precondition, 413 resource exhausted with a field (a size limit on that
-// field), 429 resource exhausted without one (rate limit, full queue), 503 unavailable or
-// cancelled (shutting down), 504 deadline exceeded, 500 otherwise. OK is 200.
+// The HTTP status of a failure: 400 invalid argument, 401 unauthenticated, 403 permission
+// denied, 404 not found, 409 already exists or failed precondition, 413 resource exhausted
+// with a field (a size limit on that field), 429 resource exhausted without one (rate
+// limit, full queue), 503 unavailable or cancelled (shutting down), 504 deadline exceeded,
+// 500 otherwise. OK is 200.
 int HttpStatus(const Status& status);
 
 // {"error":{"code":"INVALID_ARGUMENT","message":"...","field":"type"}}; "field" only

@@ -88,6 +88,8 @@ TEST(ErrorJson, NamesCodeMessageAndField) {
 TEST(HttpStatus, MapsEveryCode) {
   EXPECT_EQ(HttpStatus(Status::Ok()), 200);
   EXPECT_EQ(HttpStatus(Status::InvalidArgument("f", "m")), 400);
+  EXPECT_EQ(HttpStatus(Status::Unauthenticated("m")), 401);
+  EXPECT_EQ(HttpStatus(Status::PermissionDenied("m")), 403);
   EXPECT_EQ(HttpStatus(Status::NotFound("m")), 404);
   EXPECT_EQ(HttpStatus(Status(StatusCode::kAlreadyExists, "m")), 409);
   EXPECT_EQ(HttpStatus(Status::FailedPrecondition("m")), 409);
