@@ -15,6 +15,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -83,6 +84,20 @@ Result<std::string_view> GetRawJson(od::value& value);
 // True when `text` is exactly one JSON value (whitespace around it allowed). Uses its own
 // thread-local reader, so it may run while a request document is open.
 bool IsJsonText(std::string_view text);
+
+// What a batch body holds, for ForEachBatchItem's errors.
+struct BatchShape {
+  std::string_view noun;  // what one item is ("command"), for the messages
+  size_t max_items;       // more is kResourceExhausted (413), field "body"
+};
+
+// Walks a body that is a JSON array (a batch), calling on_item(&object) for each item
+// that is an object and on_item(nullptr) for one that is not. Fails for the body as a
+// whole: not JSON, not an array or empty (kInvalidArgument, "body"), more than
+// shape.max_items (kResourceExhausted, "body"), or a body error that on_item returns;
+// any other Status on_item returns is the item's own, kept by the caller.
+Status ForEachBatchItem(std::string_view body, const BatchShape& shape,
+                        const std::function<Status(od::object*)>& on_item);
 
 // Calls on_field(name, value) for each member of `object`. The first error that names a
 // field is kept while the rest of the object is still walked (so malformed JSON later in

@@ -210,35 +210,18 @@ Result<Command> ParseSubmit(std::string_view body, const SubmitLimits& limits) {
 
 Result<std::vector<Result<Command>>> ParseSubmitBatch(std::string_view body,
                                                       const SubmitLimits& limits) {
-  auto doc = json::Reader::ForThread().Start(body);
-  if (!doc) return Error(doc.error());
-  od::array array;
-  if (auto error = (*doc)->get_array().get(array)) {
-    if (error != simdjson::INCORRECT_TYPE) return Error(json::SyntaxError(error));
-    if (Status s = json::SkipDocument(**doc); !s.ok()) return Error(s);
-    return Error(Status::InvalidArgument("body", "a batch is a JSON array of commands"));
-  }
   std::vector<Result<Command>> results;
-  for (auto element : array) {
-    od::value item;
-    if (auto error = std::move(element).get(item)) return Error(json::SyntaxError(error));
-    if (results.size() == limits.max_batch) {
-      return Error(Status(StatusCode::kResourceExhausted,
-                          fmt::format("a batch holds at most {} commands", limits.max_batch),
-                          "body"));
-    }
-    auto object = json::GetObject(item, "item");
-    if (!object) {
-      if (json::IsBodyError(object.error())) return Error(object.error());
-      results.push_back(Error(Status::InvalidArgument("item", "each command is a JSON object")));
-      continue;
-    }
-    auto command = CommandReader(limits).Read(*object);
-    if (!command && json::IsBodyError(command.error())) return Error(command.error());
-    results.push_back(std::move(command));
-  }
-  if (Status s = json::CheckEnd(**doc); !s.ok()) return Error(s);
-  if (results.empty()) return Error(Status::InvalidArgument("body", "the batch is empty"));
+  Status status = json::ForEachBatchItem(
+      body, {.noun = "command", .max_items = limits.max_batch}, [&](od::object* object) {
+        if (object == nullptr) {
+          results.push_back(
+              Error(Status::InvalidArgument("item", "each command is a JSON object")));
+          return Status::Ok();
+        }
+        results.push_back(CommandReader(limits).Read(*object));
+        return results.back() ? Status::Ok() : results.back().error();
+      });
+  if (!status.ok()) return Error(status);
   return results;
 }
 

@@ -7,6 +7,7 @@
 
 #include "protocol/base64.h"
 #include "protocol/json_reader.h"
+#include "protocol/query_parser.h"
 
 namespace cmdq::protocol {
 namespace {
@@ -14,19 +15,11 @@ namespace {
 namespace od = json::od;
 using FieldFn = std::function<Status(size_t index, od::value& value)>;
 
-// Reads a body that is one JSON object whose members are all optional-or-null: calls
-// on_field with the member's index in `names`, refuses unknown and repeated members, and
-// returns the set of members given (bit i for names[i]) for the caller's required checks.
-// `allow_empty`: an empty body reads as {}.
-Result<uint32_t> ReadObject(std::string_view body, bool allow_empty,
-                            std::initializer_list<std::string_view> names,
-                            const FieldFn& on_field) {
-  if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string_view::npos) return 0u;
-  auto doc = json::Reader::ForThread().Start(body);
-  if (!doc) return Error(doc.error());
-  auto root = json::GetRootObject(**doc, "the body must be a JSON object");
-  if (!root) return Error(root.error());
-  od::object object = *root;
+// Reads the members of `object`, all optional-or-null: calls on_field with the member's
+// index in `names`, refuses unknown and repeated members, and returns the set of members
+// given (bit i for names[i]) for the caller's required checks.
+Result<uint32_t> ReadMembers(od::object& object, std::initializer_list<std::string_view> names,
+                             const FieldFn& on_field) {
   uint32_t seen = 0;
   Status status = json::ForEachField(object, [&](std::string_view name, od::value& value) {
     size_t index = 0;
@@ -46,9 +39,24 @@ Result<uint32_t> ReadObject(std::string_view body, bool allow_empty,
     seen |= 1u << index;
     return on_field(index, value);
   });
-  if (json::IsBodyError(status)) return Error(status);
-  if (Status s = json::CheckEnd(**doc); !s.ok()) return Error(s);
   if (!status.ok()) return Error(status);
+  return seen;
+}
+
+// A body that is one JSON object, read with ReadMembers. `allow_empty`: an empty body
+// reads as {}.
+Result<uint32_t> ReadObject(std::string_view body, bool allow_empty,
+                            std::initializer_list<std::string_view> names,
+                            const FieldFn& on_field) {
+  if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string_view::npos) return 0u;
+  auto doc = json::Reader::ForThread().Start(body);
+  if (!doc) return Error(doc.error());
+  auto root = json::GetRootObject(**doc, "the body must be a JSON object");
+  if (!root) return Error(root.error());
+  od::object object = *root;
+  auto seen = ReadMembers(object, names, on_field);
+  if (!seen && json::IsBodyError(seen.error())) return seen;
+  if (Status s = json::CheckEnd(**doc); !s.ok()) return Error(s);
   return seen;
 }
 
@@ -141,59 +149,180 @@ Result<HeartbeatRequest> ParseHeartbeat(std::string_view body, const LeaseLimits
   return request;
 }
 
-Result<CompleteRequest> ParseComplete(std::string_view body, const LeaseLimits& limits) {
-  CompleteRequest request;
-  auto seen = ReadObject(body, true, {"result", "result_b64"}, [&](size_t index, od::value& value) {
-    if (index == 0) {
-      auto text = json::GetRawJson(value);
-      if (!text) return text.error();
-      if (text->size() > limits.max_result_bytes) {
-        return TooLarge("result", text->size(), limits.max_result_bytes);
-      }
-      request.result.assign(*text);
-      request.result_is_json = true;
-      return Status::Ok();
-    }
-    auto text = json::GetString(value, "result_b64");
-    if (!text) return text.error();
-    if (Base64DecodedBound(text->size()) > limits.max_result_bytes + 2) {
-      return TooLarge("result_b64", Base64DecodedBound(text->size()), limits.max_result_bytes);
-    }
-    auto bytes = Base64Decode(*text, "result_b64");
-    if (!bytes) return bytes.error();
-    if (bytes->size() > limits.max_result_bytes) {
-      return TooLarge("result_b64", bytes->size(), limits.max_result_bytes);
-    }
-    request.result = std::move(*bytes);
-    return Status::Ok();
-  });
-  if (!seen) return Error(seen.error());
-  if (*seen == 3u) {
-    return Error(Status::InvalidArgument("result", "give result or result_b64, not both"));
+namespace {
+
+// The members of a complete or a fail, in this order; a completion item adds "id" last.
+constexpr uint32_t kLeaseBit = 1u << 0, kResultBit = 1u << 1, kResultB64Bit = 1u << 2,
+                   kErrorBit = 1u << 3, kRetryableBit = 1u << 4, kIdBit = 1u << 5;
+
+Status ReadLease(od::value& value, std::string& lease) {
+  auto text = json::GetString(value, "lease");
+  if (!text) return text.error();
+  auto token = ParseLeaseSegment(*text);
+  if (!token) return token.error();
+  lease = std::move(*token);
+  return Status::Ok();
+}
+
+Status ReadResult(od::value& value, const LeaseLimits& limits, CompleteRequest& request) {
+  auto text = json::GetRawJson(value);
+  if (!text) return text.error();
+  if (text->size() > limits.max_result_bytes) {
+    return TooLarge("result", text->size(), limits.max_result_bytes);
   }
-  return request;
+  request.result.assign(*text);
+  request.result_is_json = true;
+  return Status::Ok();
+}
+
+Status ReadResultB64(od::value& value, const LeaseLimits& limits, CompleteRequest& request) {
+  auto text = json::GetString(value, "result_b64");
+  if (!text) return text.error();
+  if (Base64DecodedBound(text->size()) > limits.max_result_bytes + 2) {
+    return TooLarge("result_b64", Base64DecodedBound(text->size()), limits.max_result_bytes);
+  }
+  auto bytes = Base64Decode(*text, "result_b64");
+  if (!bytes) return bytes.error();
+  if (bytes->size() > limits.max_result_bytes) {
+    return TooLarge("result_b64", bytes->size(), limits.max_result_bytes);
+  }
+  request.result = std::move(*bytes);
+  return Status::Ok();
+}
+
+Status ReadError(od::value& value, const LeaseLimits& limits, FailRequest& request) {
+  auto text = json::GetString(value, "error");
+  if (!text) return text.error();
+  if (text->size() > limits.max_error_bytes) {
+    return TooLarge("error", text->size(), limits.max_error_bytes);
+  }
+  request.error.assign(*text);
+  return Status::Ok();
+}
+
+Status ReadRetryable(od::value& value, FailRequest& request) {
+  auto retryable = json::GetBool(value, "retryable");
+  if (!retryable) return retryable.error();
+  request.retryable = *retryable;
+  return Status::Ok();
+}
+
+// What one complete or fail object says, read with every member allowed; the callers
+// then check which members belong together.
+struct OutcomeMembers {
+  CompleteRequest complete;
+  FailRequest fail;
+  CommandId id;
+};
+
+FieldFn OutcomeReader(const LeaseLimits& limits, OutcomeMembers& out) {
+  return [&limits, &out](size_t index, od::value& value) -> Status {
+    switch (index) {
+      case 0:
+        return ReadLease(value, out.complete.lease);
+      case 1:
+        return ReadResult(value, limits, out.complete);
+      case 2:
+        return ReadResultB64(value, limits, out.complete);
+      case 3:
+        return ReadError(value, limits, out.fail);
+      case 4:
+        return ReadRetryable(value, out.fail);
+      default: {
+        auto text = json::GetString(value, "id");
+        if (!text) return text.error();
+        auto id = ParseIdSegment(*text);
+        if (!id) return id.error();
+        out.id = *id;
+        return Status::Ok();
+      }
+    }
+  };
+}
+
+Status CheckComplete(uint32_t seen) {
+  if ((seen & kLeaseBit) == 0) return Status::InvalidArgument("lease", "lease is required");
+  if ((seen & kResultBit) && (seen & kResultB64Bit)) {
+    return Status::InvalidArgument("result", "give result or result_b64, not both");
+  }
+  return Status::Ok();
+}
+
+Status CheckFail(uint32_t seen) {
+  if ((seen & kLeaseBit) == 0) return Status::InvalidArgument("lease", "lease is required");
+  if ((seen & kErrorBit) == 0) return Status::InvalidArgument("error", "error is required");
+  return Status::Ok();
+}
+
+// A completion item is a fail when it has "error", else a complete; members of the other
+// kind are refused by name.
+Result<CompletionItem> ReadCompletionItem(od::object& object, const LeaseLimits& limits) {
+  OutcomeMembers members;
+  auto seen = ReadMembers(object, {"lease", "result", "result_b64", "error", "retryable", "id"},
+                          OutcomeReader(limits, members));
+  if (!seen) return Error(seen.error());
+  if ((*seen & kIdBit) == 0) return Error(Status::InvalidArgument("id", "id is required"));
+  CompletionItem item{.id = members.id, .outcome = {}};
+  if (*seen & kErrorBit) {
+    if (*seen & (kResultBit | kResultB64Bit)) {
+      return Error(Status::InvalidArgument(
+          "error", "an item has error (a fail) or result (a complete), not both"));
+    }
+    if (Status s = CheckFail(*seen); !s.ok()) return Error(s);
+    members.fail.lease = std::move(members.complete.lease);
+    item.outcome = std::move(members.fail);
+    return item;
+  }
+  if (*seen & kRetryableBit) {
+    return Error(Status::InvalidArgument("retryable", "retryable goes with error (a fail)"));
+  }
+  if (Status s = CheckComplete(*seen); !s.ok()) return Error(s);
+  item.outcome = std::move(members.complete);
+  return item;
+}
+
+}  // namespace
+
+Result<CompleteRequest> ParseComplete(std::string_view body, const LeaseLimits& limits) {
+  OutcomeMembers members;
+  auto seen =
+      ReadObject(body, false, {"lease", "result", "result_b64"}, OutcomeReader(limits, members));
+  if (!seen) return Error(seen.error());
+  if (Status s = CheckComplete(*seen); !s.ok()) return Error(s);
+  return std::move(members.complete);
 }
 
 Result<FailRequest> ParseFail(std::string_view body, const LeaseLimits& limits) {
-  FailRequest request;
-  auto seen = ReadObject(body, false, {"error", "retryable"}, [&](size_t index, od::value& value) {
-    if (index == 0) {
-      auto text = json::GetString(value, "error");
-      if (!text) return text.error();
-      if (text->size() > limits.max_error_bytes) {
-        return TooLarge("error", text->size(), limits.max_error_bytes);
-      }
-      request.error.assign(*text);
-      return Status::Ok();
-    }
-    auto retryable = json::GetBool(value, "retryable");
-    if (!retryable) return retryable.error();
-    request.retryable = *retryable;
-    return Status::Ok();
-  });
+  OutcomeMembers members;
+  // The reader's indexes are those of the complete's names, so a fail lists them all and
+  // refuses the result members itself.
+  auto seen = ReadObject(body, false, {"lease", "result", "result_b64", "error", "retryable"},
+                         OutcomeReader(limits, members));
   if (!seen) return Error(seen.error());
-  if ((*seen & 1u) == 0) return Error(Status::InvalidArgument("error", "error is required"));
-  return request;
+  if (*seen & (kResultBit | kResultB64Bit)) {
+    const char* field = (*seen & kResultBit) ? "result" : "result_b64";
+    return Error(Status::InvalidArgument(field, fmt::format("unknown field \"{}\"", field)));
+  }
+  if (Status s = CheckFail(*seen); !s.ok()) return Error(s);
+  members.fail.lease = std::move(members.complete.lease);
+  return std::move(members.fail);
+}
+
+Result<std::vector<Result<CompletionItem>>> ParseCompletions(std::string_view body,
+                                                             const LeaseLimits& limits) {
+  std::vector<Result<CompletionItem>> results;
+  Status status = json::ForEachBatchItem(
+      body, {.noun = "outcome", .max_items = limits.max_completions}, [&](od::object* object) {
+        if (object == nullptr) {
+          results.push_back(
+              Error(Status::InvalidArgument("item", "each outcome is a JSON object")));
+          return Status::Ok();
+        }
+        results.push_back(ReadCompletionItem(*object, limits));
+        return results.back() ? Status::Ok() : results.back().error();
+      });
+  if (!status.ok()) return Error(status);
+  return results;
 }
 
 }  // namespace cmdq::protocol

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "cmdq/command_id.h"
 #include "cmdq/status.h"
 
 namespace cmdq::protocol {
@@ -29,6 +31,9 @@ struct LeaseLimits {
   size_t max_result_bytes = 1 << 20;
   // Longest error message of a fail: 413 above it.
   size_t max_error_bytes = 64 << 10;
+  // Most outcomes in one POST /v1/completions: 413 (field "body") above it. Like a submit
+  // batch: more amortizes the request and the store write, but holds a thread longer.
+  size_t max_completions = 1000;
 };
 
 // POST /v1/leases: {"types":[...],"max":N,"wait_ms":N,"worker":"id","lease_ms":N}.
@@ -45,22 +50,40 @@ struct HeartbeatRequest {
   uint32_t lease_ms = 0;  // 0 = extend by the lease's own duration
 };
 
-// POST /v1/commands/{id}/complete: {"result": JSON} or {"result_b64": "..."}, or neither
-// (empty body allowed) for an empty result.
+// POST /v1/commands/{id}/complete: {"lease":"...","result": JSON} or
+// {"lease":"...","result_b64":"..."}, or only the lease for an empty result.
+// The lease is required so that a worker whose lease expired (and whose command now runs
+// elsewhere) cannot complete another worker's run: the server answers 404, field "lease".
 struct CompleteRequest {
+  std::string lease;  // required: the token the command was leased with
   std::string result;
   bool result_is_json = false;
 };
 
-// POST /v1/commands/{id}/fail: {"error":"...","retryable":bool}.
+// POST /v1/commands/{id}/fail: {"lease":"...","error":"...","retryable":bool}.
 struct FailRequest {
+  std::string lease;      // required, as for CompleteRequest
   std::string error;      // required (may be empty)
   bool retryable = true;  // false sends the command straight to dead
+};
+
+// One item of POST /v1/completions: {"id","lease","result"|"result_b64"} completes,
+// {"id","lease","error","retryable"} fails.
+struct CompletionItem {
+  CommandId id;
+  std::variant<CompleteRequest, FailRequest> outcome;
 };
 
 Result<LeaseRequest> ParseLeaseRequest(std::string_view body, const LeaseLimits& limits);
 Result<HeartbeatRequest> ParseHeartbeat(std::string_view body, const LeaseLimits& limits);
 Result<CompleteRequest> ParseComplete(std::string_view body, const LeaseLimits& limits);
 Result<FailRequest> ParseFail(std::string_view body, const LeaseLimits& limits);
+
+// POST /v1/completions: a JSON array of 1..max_completions items. The outer Result fails
+// for the whole body (not JSON: 400 "body"; not an array or empty: 400 "body"; too long:
+// 413 "body"); otherwise each item has its own Result, in order ("item" when an item is
+// not an object), so one bad item does not refuse the others.
+Result<std::vector<Result<CompletionItem>>> ParseCompletions(std::string_view body,
+                                                             const LeaseLimits& limits);
 
 }  // namespace cmdq::protocol

@@ -29,25 +29,72 @@ TEST(ParseLeaseRequest, Defaults) {
 }
 
 TEST(ParseComplete, JsonBase64OrNothing) {
-  auto json = ParseComplete(R"({"result": {"ok": true} })", kLimits);
-  ASSERT_TRUE(json.has_value());
+  auto json = ParseComplete(R"({"lease":"L1","result": {"ok": true} })", kLimits);
+  ASSERT_TRUE(json.has_value()) << json.error().ToString();
+  EXPECT_EQ(json->lease, "L1");
   EXPECT_EQ(json->result, R"({"ok": true})");
   EXPECT_TRUE(json->result_is_json);
-  auto bytes = ParseComplete(R"({"result_b64":"aGk="})", kLimits);
+  auto bytes = ParseComplete(R"({"lease":"L1","result_b64":"aGk="})", kLimits);
   ASSERT_TRUE(bytes.has_value());
   EXPECT_EQ(bytes->result, "hi");
   EXPECT_FALSE(bytes->result_is_json);
-  auto empty = ParseComplete("", kLimits);
+  auto empty = ParseComplete(R"({"lease":"L1"})", kLimits);
   ASSERT_TRUE(empty.has_value());
   EXPECT_EQ(empty->result, "");
 }
 
+TEST(ParseComplete, RequiresAValidLease) {
+  EXPECT_EQ(ParseComplete(R"({"result":1})", kLimits).error().field(), "lease");
+  EXPECT_EQ(ParseComplete(R"({"lease":"a/b"})", kLimits).error().field(), "lease");
+  EXPECT_EQ(ParseComplete(R"({"lease":7})", kLimits).error().field(), "lease");
+  EXPECT_EQ(ParseComplete("", kLimits).error().field(), "body");
+}
+
 TEST(ParseFail, ErrorAndRetryable) {
-  auto r = ParseFail(R"({"error":"smtp down","retryable":false})", kLimits);
+  auto r = ParseFail(R"({"lease":"L","error":"smtp down","retryable":false})", kLimits);
   ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->lease, "L");
   EXPECT_EQ(r->error, "smtp down");
   EXPECT_FALSE(r->retryable);
-  EXPECT_TRUE(ParseFail(R"({"error":""})", kLimits)->retryable);
+  EXPECT_TRUE(ParseFail(R"({"lease":"L","error":""})", kLimits)->retryable);
+  EXPECT_EQ(ParseFail(R"({"error":"x"})", kLimits).error().field(), "lease");
+  EXPECT_EQ(ParseFail(R"({"lease":"L","error":"x","result":1})", kLimits).error().field(),
+            "result");
+}
+
+TEST(ParseCompletions, ReadsCompletesAndFailsInOrder) {
+  auto r = ParseCompletions(
+      R"([{"id":"00000000000000ff","lease":"a","result":[1]},)"
+      R"({"id":"0000000000000100","lease":"b","error":"boom","retryable":false},)"
+      R"({"lease":"c"}, 7, {"id":"0000000000000101","lease":"d","error":"x","result":1}])",
+      kLimits);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_EQ(r->size(), 5u);
+  ASSERT_TRUE((*r)[0].has_value());
+  EXPECT_EQ((*r)[0]->id, CommandId(0xff));
+  const auto& complete = std::get<CompleteRequest>((*r)[0]->outcome);
+  EXPECT_EQ(complete.lease, "a");
+  EXPECT_EQ(complete.result, "[1]");
+  ASSERT_TRUE((*r)[1].has_value());
+  const auto& fail = std::get<FailRequest>((*r)[1]->outcome);
+  EXPECT_EQ(fail.lease, "b");
+  EXPECT_EQ(fail.error, "boom");
+  EXPECT_FALSE(fail.retryable);
+  EXPECT_EQ((*r)[2].error().field(), "id");
+  EXPECT_EQ((*r)[3].error().field(), "item");
+  EXPECT_EQ((*r)[4].error().field(), "error");
+}
+
+TEST(ParseCompletions, RefusesTheWholeBody) {
+  LeaseLimits limits;
+  limits.max_completions = 2;
+  const std::string item = R"({"id":"00000000000000ff","lease":"a"})";
+  auto too_many = ParseCompletions("[" + item + "," + item + "," + item + "]", limits);
+  EXPECT_EQ(too_many.error().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(too_many.error().field(), "body");
+  EXPECT_EQ(ParseCompletions("[]", limits).error().field(), "body");
+  EXPECT_EQ(ParseCompletions("{}", limits).error().field(), "body");
+  EXPECT_EQ(ParseCompletions("[" + item, limits).error().field(), "body");
 }
 
 TEST(ParseHeartbeat, EmptyBodyKeepsTheDuration) {
