@@ -29,18 +29,19 @@ constexpr int kWorkers = 2;
 bool Durable(const BenchOptions& options) { return options.durability != "none"; }
 
 HttpLoadPlan MakePlan(const BenchOptions& options, const std::string& target) {
-  HttpLoadPlan plan{.target = target, .type = kType, .batch = options.batch};
+  HttpLoadPlan plan{.target = target, .type = kType};
   plan.producers = kProducers;
+  plan.loop.batch = options.batch;
   if (options.workload == "W1.sat") {
-    plan.commands = options.commands ? options.commands : kW1SatDefaultCommands;
-    plan.in_flight = std::max<uint64_t>(options.in_flight, options.batch);
+    plan.loop.commands = options.commands ? options.commands : kW1SatDefaultCommands;
+    plan.loop.in_flight = std::max<uint64_t>(options.in_flight, options.batch);
   } else {
     plan.rate = options.workload == "W2" ? double(options.users) : options.rate;
     plan.round_robin = options.workload == "W2";
-    plan.commands = static_cast<uint64_t>(plan.rate * options.max_seconds);
+    plan.loop.commands = static_cast<uint64_t>(plan.rate * options.max_seconds);
   }
   plan.start = SteadyClock::now();
-  plan.stop_submitting = plan.start + std::chrono::seconds(options.max_seconds);
+  plan.loop.stop_submitting = plan.start + std::chrono::seconds(options.max_seconds);
   return plan;
 }
 
@@ -99,7 +100,7 @@ BenchResult MakeResult(const BenchOptions& options, const HttpLoadPlan& plan,
   if (plan.rate > 0) {
     result.params.Add("offered_per_s", plan.rate);
   } else {
-    result.params.Add("in_flight", static_cast<int64_t>(plan.in_flight));
+    result.params.Add("in_flight", static_cast<int64_t>(plan.loop.in_flight));
   }
   result.params.Add("payload_bytes", static_cast<int64_t>(options.payload_bytes));
   result.params.Add("users", static_cast<int64_t>(options.users));
@@ -143,7 +144,8 @@ Result<BenchResult> RunHttpBench(const BenchOptions& options) {
   ProgressLine progress([&] {
     const uint64_t done = tally->done.load(std::memory_order_relaxed);
     const double s = std::chrono::duration<double>(SteadyClock::now() - plan.start).count();
-    const double fraction = plan.rate > 0 ? s / options.max_seconds : double(done) / plan.commands;
+    const double fraction =
+        plan.rate > 0 ? s / options.max_seconds : double(done) / plan.loop.commands;
     return fmt::format("{} http {} {:.0f} k/s", options.workload,
                        RenderBar(std::min(fraction, 1.0)), done / s / 1e3);
   });

@@ -50,20 +50,6 @@ void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   tally.submit_errors.fetch_add(n - ok, std::memory_order_relaxed);
 }
 
-uint64_t Claim(HttpTally& tally, const HttpLoadPlan& plan) {
-  if (SteadyClock::now() >= plan.stop_submitting) return 0;
-  const uint64_t first = tally.claimed.fetch_add(plan.batch);
-  if (first >= plan.commands) return 0;
-  return std::min(plan.batch, plan.commands - first);
-}
-
-void AwaitRoom(const HttpTally& tally, const HttpLoadPlan& plan, uint64_t n) {
-  while (tally.acknowledged.load(std::memory_order_acquire) + n >
-         tally.done.load(std::memory_order_acquire) + plan.in_flight) {
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-}
-
 }  // namespace
 
 void RunClosedLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& data,
@@ -72,8 +58,8 @@ void RunClosedLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& 
   if (!client) return;
   FastRandom random(3000 + index);
   uint64_t sequence = static_cast<uint64_t>(index) << 32;
-  for (uint64_t n; (n = Claim(tally, plan)) != 0;) {
-    AwaitRoom(tally, plan, n);
+  for (uint64_t n; (n = plan.loop.Claim(tally.claimed)) != 0;) {
+    plan.loop.AwaitRoom(tally.acknowledged, tally.done, n);
     const int64_t now = SteadyNs(SteadyClock::now());
     std::vector<Command> batch;
     batch.reserve(n);
@@ -97,13 +83,13 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   std::vector<Command> batch;
   for (;;) {
     const auto now = SteadyClock::now();
-    if (now >= plan.stop_submitting) return;
+    if (now >= plan.loop.stop_submitting) return;
     const auto due = static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1;
     if (due <= sent) {
       std::this_thread::sleep_for(std::chrono::microseconds(500));
       continue;
     }
-    const uint64_t n = std::min<uint64_t>(due - sent, plan.batch);
+    const uint64_t n = std::min<uint64_t>(due - sent, plan.loop.batch);
     batch.clear();
     batch.reserve(n);
     for (uint64_t i = 0; i < n; ++i, ++sent) {
@@ -122,7 +108,7 @@ void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
   auto client = Connect(plan);
   if (!client) return;
   const LeaseOptions lease{.types = {plan.type},
-                           .max = static_cast<uint32_t>(std::min<uint64_t>(plan.batch, 1000)),
+                           .max = static_cast<uint32_t>(std::min<uint64_t>(plan.loop.batch, 1000)),
                            .wait = milliseconds(200),
                            .worker = fmt::format("bench-worker-{}", index)};
   std::vector<WorkerOutcome> outcomes;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "closed_loop.h"
 #include "latency_histogram.h"
 #include "workload_data.h"
 
@@ -39,16 +40,15 @@ struct HttpTally {
 };
 
 struct HttpLoadPlan {
-  std::string target;        // http://host:port
-  std::string type;          // the remote type the workers lease
-  uint64_t commands = 0;     // closed loop: the budget
-  uint64_t batch = 256;      // most commands per submit and per lease
-  uint64_t in_flight = 0;    // closed loop: most submitted but not done
+  std::string target;  // http://host:port
+  std::string type;    // the remote type the workers lease
+  // The closed loop's budget, in-flight bound and end of submitting; its batch is also
+  // the open loop's and the workers' most commands per request.
+  ClosedLoop loop;
   double rate = 0;           // open loop: commands/s offered by all producers; 0 = closed
   bool round_robin = false;  // open loop: key n % users (W2: each user 1 cmd/s)
   int producers = 2;
   SteadyClock::time_point start;
-  SteadyClock::time_point stop_submitting;
 };
 
 // The data producers draw from: payloads and user keys.

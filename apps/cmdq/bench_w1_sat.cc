@@ -23,6 +23,7 @@
 
 #include "await_done.h"
 #include "bench_workloads.h"
+#include "closed_loop.h"
 #include "cmdq/bus.h"
 #include "cmdq/rocksdb_store.h"
 #include "latency_histogram.h"
@@ -91,35 +92,14 @@ Result<std::unique_ptr<Bus>> StartBus(const BenchOptions& options, std::unique_p
   return bus;
 }
 
-struct Plan {
-  uint64_t commands;
-  uint64_t batch;
-  uint64_t in_flight;
-  SteadyClock::time_point stop_submitting;
-};
-
-// Takes up to plan.batch commands from the run's budget; 0 when it is spent.
-uint64_t Claim(Tally& tally, const Plan& plan) {
-  if (SteadyClock::now() >= plan.stop_submitting) return 0;
-  const uint64_t first = tally.claimed.fetch_add(plan.batch);
-  if (first >= plan.commands) return 0;
-  return std::min(plan.batch, plan.commands - first);
-}
-
-// Waits while `n` more would put more than plan.in_flight commands in flight.
-void AwaitRoom(const Tally& tally, const Plan& plan, uint64_t n) {
-  while (tally.acknowledged.load(std::memory_order_acquire) + n >
-         tally.done.load(std::memory_order_acquire) + plan.in_flight) {
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-}
+using Plan = ClosedLoop;
 
 void Produce(Bus& bus, const Plan& plan, int index, const PayloadPool& payloads,
              const std::vector<std::string>& keys, Tally& tally) {
   FastRandom random(2000 + index);
   uint64_t sequence = static_cast<uint64_t>(index) << 32;
-  for (uint64_t n; (n = Claim(tally, plan)) != 0;) {
-    AwaitRoom(tally, plan, n);
+  for (uint64_t n; (n = plan.Claim(tally.claimed)) != 0;) {
+    plan.AwaitRoom(tally.acknowledged, tally.done, n);
     std::vector<Command> batch(n);
     for (Command& c : batch) {
       c.type = kType;
