@@ -15,6 +15,7 @@
 #include "cmdq/clock.h"
 #include "cmdq/rocksdb_store.h"
 #include "store/rocksdb/errors.h"
+#include "store/rocksdb/index_hint.h"
 #include "store/rocksdb/info_log.h"
 #include "store/rocksdb/open_checks.h"
 #include "store/rocksdb/rocksdb_store.h"
@@ -64,7 +65,8 @@ rocksdb::DBOptions DatabaseOptions(const RocksDbStoreOptions& o, bool create) {
                              : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db.max_background_jobs = 2;  // flush + compaction on a 2-core machine
   db.keep_log_file_num = 5;
-  db.info_log = rocksdb_store::NewStderrInfoLog();  // never a LOG file on the data disk: see info_log.h
+  db.info_log =
+      rocksdb_store::NewStderrInfoLog();  // never a LOG file on the data disk: see info_log.h
   // The store serializes its writes, so parallel memtable inserts would buy nothing, and
   // they would disable the insert hints.
   db.allow_concurrent_memtable_write = false;
@@ -170,6 +172,8 @@ Result<std::unique_ptr<Store>> OpenRocksDbStore(RocksDbStoreOptions options) {
       {"status", FamilyOptions(options, cache, true, true, true)},
       {"index", FamilyOptions(options, cache, true, false, false)},
   };
+  families[4].options.memtable_insert_with_hint_prefix_extractor =
+      rocksdb_store::NewIndexHintPrefix();
   families[0].options.write_buffer_size = families[1].options.write_buffer_size = 1 << 20;
   rocksdb::DBOptions db_options = DatabaseOptions(options, create);
 
