@@ -28,6 +28,8 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
       return kExitRefused;
     case StatusCode::kResourceExhausted:
       // A size limit names its field and is the request's fault; without one it is load.
@@ -38,10 +40,11 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kUnavailable:
     case StatusCode::kIoError:
       return kExitUnavailable;
-    default:
-      // 401/403 (codes this file need not name) are refusals; a bug or a bad answer fails.
-      return status.code() > StatusCode::kInternal ? kExitRefused : kExitFailed;
+    case StatusCode::kCorruption:
+    case StatusCode::kInternal:
+      return kExitFailed;
   }
+  return kExitFailed;
 }
 
 int ReportFailure(std::string_view what, const Status& status) {

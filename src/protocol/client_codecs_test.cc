@@ -153,6 +153,9 @@ TEST(ResponseReader, ErrorsWithoutAJsonBodyFollowTheHttpStatus) {
   EXPECT_EQ(ParseErrorJson("", 429).code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(ParseErrorJson("", 429).field(), "");
   EXPECT_EQ(ParseErrorJson("", 413).field(), "body");
+  EXPECT_EQ(ParseErrorJson("", 401).code(), StatusCode::kUnauthenticated);
+  const Status denied(StatusCode::kPermissionDenied, "no work scope");
+  EXPECT_EQ(ParseErrorJson(ErrorJson(denied), 403), denied);
   // A code from a newer server: the HTTP status decides, the name stays in the message.
   const Status unknown = ParseErrorJson(R"({"error":{"code":"TEAPOT","message":"short"}})", 418);
   EXPECT_EQ(unknown.code(), StatusCode::kInvalidArgument);
@@ -222,6 +225,28 @@ TEST(RequestWriter, TheServerReadsBackAListQuery) {
   EXPECT_EQ(back->before, query.before);
   EXPECT_EQ(back->limit, 7u);
   EXPECT_EQ(ListQueryString(ListQuery{}), "");
+}
+
+TEST(RequestWriter, TheServerReadsBackOutcomes) {
+  const WorkerOutcome done{.id = CommandId(1), .lease = "L1", .result = "[1]"};
+  const WorkerOutcome failed{
+      .id = CommandId(2), .lease = "L2", .succeeded = false, .error = "e", .retryable = false};
+  auto complete = ParseComplete(OutcomeJson(done), LeaseLimits{});
+  ASSERT_TRUE(complete) << complete.error().ToString();
+  EXPECT_EQ(complete->lease, "L1");
+  EXPECT_EQ(complete->result, "[1]");
+  auto fail = ParseFail(OutcomeJson(failed), LeaseLimits{});
+  ASSERT_TRUE(fail) << fail.error().ToString();
+  EXPECT_EQ(fail->lease, "L2");
+  EXPECT_FALSE(fail->retryable);
+  auto batch = ParseCompletions(OutcomesJson(std::vector{done, failed}), LeaseLimits{});
+  ASSERT_TRUE(batch) << batch.error().ToString();
+  ASSERT_EQ(batch->size(), 2u);
+  ASSERT_TRUE((*batch)[0]);
+  EXPECT_EQ((*batch)[0]->id, CommandId(1));
+  EXPECT_TRUE(std::holds_alternative<CompleteRequest>((*batch)[0]->outcome));
+  ASSERT_TRUE((*batch)[1]);
+  EXPECT_EQ(std::get<FailRequest>((*batch)[1]->outcome).error, "e");
 }
 
 TEST(RequestWriter, HeartbeatLeavesOutTheDefaultLength) {

@@ -422,7 +422,9 @@ StatusCode StatusCodeForHttp(int http_status) {
     case 504:
       return StatusCode::kDeadlineExceeded;
     case 401:
+      return StatusCode::kUnauthenticated;
     case 403:
+      return StatusCode::kPermissionDenied;
     case 405:
     case 409:
       return StatusCode::kFailedPrecondition;
