@@ -98,9 +98,10 @@ TEST(DiskFull, SubmitsFailThenRecoverWhenSpaceReturnsAndNothingAckedIsLost) {
     EXPECT_FALSE(bus->Submit(Batch(1, 0)[0]).has_value());
 
     ASSERT_TRUE(disk.Grow());
-    // The node recovers by itself: submits go through again.
+    // The node recovers by itself: submits go through again. RocksDB's own recovery looks
+    // at the free space every 5 s, so this takes up to a few of those.
     bool recovered = false;
-    for (int i = 0; i < 500 && !recovered; ++i) {
+    for (int i = 0; i < 3000 && !recovered; ++i) {
       auto r = bus->Submit(Batch(1, 1)[0]);
       if (r) {
         acked.push_back(*r);
