@@ -1,7 +1,7 @@
 # Everyday commands. `make test` is what CI runs (.ci/run); `make demo` is the quick look.
 .PHONY: deps build test test-release test-tsan test-asan demo bench format clean
 
-TSAN_TARGETS := core_test engine_test store_test cache_test
+TSAN_TARGETS := core_test engine_test store_test cache_test server_ops_test
 
 deps:
 	@scripts/install-deps
