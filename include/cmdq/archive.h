@@ -65,8 +65,8 @@ struct ArchiveReport {
   std::vector<std::string> files;  // paths of the files written, in id order
   CommandId deleted_from;          // the range removed from the store: [from, to)
   CommandId deleted_to;            //   (both empty when nothing was removed)
-  CommandId covered_to;            // the run looked at [low, covered_to): where the next
-                                   // run may start (empty: nothing was old enough)
+  CommandId covered_to;            // where the next run starts: the oldest record left in
+                                   // place, else the cutoff (empty: nothing was old enough)
   double archive_seconds = 0;      // scanning the store and writing files
   double delete_seconds = 0;       // the store's DeleteRange calls
 };
@@ -83,9 +83,9 @@ struct ArchiveInfo {
   Status check;  // OK, or what is wrong with the file (kCorruption, kIoError)
 };
 
-// One run: cutoff = the first id of (clock.now - retention); bound = min(cutoff, the
-// oldest unfinished id); archives the terminal records of [`low`, bound) and deletes the
-// range. The records of an unfinished command are never deleted. Returns what it did;
+// One run: cutoff = the first id of (clock.now - retention); archives the terminal
+// records of [`low`, cutoff) and deletes them, range by range around the records that are
+// not terminal, which are never archived nor deleted. Returns what it did;
 // errors: the store's, or kIoError writing a file (the range is then not deleted).
 Result<ArchiveReport> RunRetentionOnce(Store& store, const RetentionOptions& options,
                                        const Clock& clock, CommandId low = CommandId(1));

@@ -57,6 +57,14 @@ class Run {
     return Status::Ok();
   }
 
+  // A record that may still run: the open file ends before it, and the next one starts
+  // after it, so it stays in the store while everything around it goes.
+  Status StepOver(CommandId live) {
+    if (Status s = Seal(live); !s.ok()) return s;
+    file_from_ = After(live);
+    return Status::Ok();
+  }
+
   // Finishes the open file (if any) and deletes [file_from_, to) from the store.
   Status Seal(CommandId to) {
     if (!writer_) return Status::Ok();
@@ -103,32 +111,32 @@ Result<ArchiveReport> RunRetentionOnce(Store& store, const RetentionOptions& o, 
   }
   RemoveLeftovers(o.archive_dir);
   const int64_t now_us = clock.NowMicros();
-  CommandId bound = CommandId::FirstAt(now_us / 1000 - o.retention.count());
-  auto oldest = store.OldestUnfinished();
-  if (!oldest) return Error(std::move(oldest.error()));
-  if (*oldest && **oldest < bound) bound = **oldest;
+  const CommandId bound = CommandId::FirstAt(now_us / 1000 - o.retention.count());
   ArchiveReport report;
   if (bound <= low) return report;
 
   const auto start = Steady::now();
   Run run(store, o, now_us, low, report);
+  CommandId first_live;  // the oldest record left in place: the next run starts there
   for (CommandId cursor = low; cursor < bound;) {
     auto page = store.Scan(cursor, bound, o.page_records);
     if (!page) return Error(std::move(page.error()));
     for (const StoredCommand& s : *page) {
-      // The oldest unfinished id was read before the scan: a record that moved since
-      // (a re-drive) ends the run's range here, so it is neither archived nor deleted.
-      if (!IsTerminal(s.record.state)) {
-        bound = s.record.command.id;
-        break;
+      const CommandId id = s.record.command.id;
+      if (IsTerminal(s.record.state)) {
+        if (Status st = run.Add(s); !st.ok()) return Error(std::move(st));
+        continue;
       }
-      if (Status st = run.Add(s); !st.ok()) return Error(std::move(st));
+      // Not finished (scheduled ahead, running, waiting for a retry): kept, and the
+      // ranges on either side of it are archived and deleted without it.
+      if (!first_live.valid()) first_live = id;
+      if (Status st = run.StepOver(id); !st.ok()) return Error(std::move(st));
     }
     if (page->size() < o.page_records) break;
-    cursor = std::min(bound, After(page->back().record.command.id));
+    cursor = After(page->back().record.command.id);
   }
   if (Status st = run.Seal(bound); !st.ok()) return Error(std::move(st));
-  report.covered_to = bound;
+  report.covered_to = first_live.valid() ? first_live : bound;
   report.archive_seconds = Since(start) - report.delete_seconds;
   return report;
 }

@@ -134,30 +134,44 @@ TEST_F(RetentionTest, ArchivesOnlyTerminalRecordsOlderThanTheCutoff) {
   EXPECT_EQ(ArchivedIds().size(), 22u);
 }
 
-TEST_F(RetentionTest, NeverDeletesAnUnfinishedCommandEvenWithAnOldId) {
+TEST_F(RetentionTest, KeepsAnUnfinishedCommandWithAnOldIdAndArchivesAroundIt) {
   const uint64_t before = IdAgo(12);
   InsertDone(before);
   const uint64_t scheduled = IdAgo(11);  // old id, runs in the future
   Insert(scheduled, State::kScheduled);
   const uint64_t after = IdAgo(10);
   InsertDone(after);
+  const uint64_t running = IdAgo(9);
+  Insert(running);
+  Move(running, State::kPending, State::kRunning);
+  const uint64_t last = IdAgo(8);
+  InsertDone(last);
 
   auto report = RunOnce(*store_);
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
-  EXPECT_EQ(report->archived, 1u);  // only what lies below the unfinished one
+  // Everything finished goes, in files that end before each unfinished command.
+  EXPECT_EQ(report->archived, 3u);
+  EXPECT_EQ(report->files.size(), 3u);
   EXPECT_FALSE(Present(before));
   EXPECT_TRUE(Present(scheduled));
-  EXPECT_TRUE(Present(after));
+  EXPECT_FALSE(Present(after));
+  EXPECT_TRUE(Present(running));
+  EXPECT_FALSE(Present(last));
+  // The next run starts at the oldest command left in place.
   EXPECT_EQ(report->covered_to, CommandId(scheduled));
 
   Move(scheduled, State::kScheduled, State::kPending);
   Move(scheduled, State::kPending, State::kRunning);
   Move(scheduled, State::kRunning, State::kSucceeded);
-  report = RunOnce(*store_);
+  report = RunRetentionOnce(*store_, options_, clock_, report->covered_to);
   ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->archived, 2u);
+  EXPECT_EQ(report->archived, 1u);
   EXPECT_FALSE(Present(scheduled));
-  EXPECT_FALSE(Present(after));
+  EXPECT_TRUE(Present(running));
+  EXPECT_EQ(report->covered_to, CommandId(running));
+  std::multiset<uint64_t> ids = ArchivedIds();
+  EXPECT_EQ(ids.size(), 4u);
+  EXPECT_EQ(ids.count(running), 0u);
 }
 
 TEST_F(RetentionTest, CrashBetweenArchiveAndDeleteLosesNothing) {
