@@ -108,6 +108,10 @@ class Client {
   // Submits 1..1000 commands in one request. The outer error is the request's (nothing
   // was stored); otherwise each command has its own Result, in order.
   Result<std::vector<Result<CommandId>>> SubmitBatch(std::vector<Command> commands);
+  // A batch that waits up to `wait` for its commands to end (?wait=): each command's
+  // record as it is then, or its own error, in order.
+  Result<std::vector<Result<Record>>> SubmitBatchAndWait(std::vector<Command> commands,
+                                                         std::chrono::milliseconds wait);
 
   Result<Record> Get(CommandId id);
   // The record once it is terminal, or as it is after `wait` (?wait= on GET).

@@ -48,6 +48,15 @@ Result<HttpResponse> Client::Impl::Call(std::string_view method, std::string_vie
   }
 }
 
+Result<HttpResponse> Client::Impl::CallBatch(std::vector<Command>& commands, std::string_view query,
+                                             milliseconds wait) {
+  for (Command& c : commands) {
+    if (c.idempotency_key.empty()) c.idempotency_key = keys.Next();
+  }
+  return Call("POST", "/v1/commands" + std::string(query), protocol::SubmitBatchJson(commands),
+              Repeat::kSafe, wait);
+}
+
 namespace client {
 
 Result<std::unique_ptr<Client>> NewClientWithTransport(ClientOptions options,
@@ -106,18 +115,16 @@ Result<Record> Client::SubmitAndWait(Command command, milliseconds wait) {
 }
 
 Result<std::vector<Result<CommandId>>> Client::SubmitBatch(std::vector<Command> commands) {
-  for (Command& c : commands) {
-    if (c.idempotency_key.empty()) c.idempotency_key = impl_->keys.Next();
-  }
-  auto answer =
-      impl_->Call("POST", "/v1/commands", protocol::SubmitBatchJson(commands), Repeat::kSafe);
+  auto answer = impl_->CallBatch(commands, "", milliseconds(0));
   if (!answer) return Error(answer.error());
-  auto results = protocol::ParseBatchResultsJson(answer->body);
-  if (results && results->size() != commands.size()) {
-    return Error(Status::Corruption(fmt::format("the server answered {} results for {} commands",
-                                                results->size(), commands.size())));
-  }
-  return results;
+  return client::CheckCount(protocol::ParseBatchResultsJson(answer->body), commands.size());
+}
+
+Result<std::vector<Result<Record>>> Client::SubmitBatchAndWait(std::vector<Command> commands,
+                                                               milliseconds wait) {
+  auto answer = impl_->CallBatch(commands, WaitQuery(wait), wait);
+  if (!answer) return Error(answer.error());
+  return client::CheckCount(protocol::ParseBatchRecordsJson(answer->body), commands.size());
 }
 
 Result<Record> Client::Get(CommandId id) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/http_transport.h"
 #include "client/idempotency_keys.h"
@@ -36,6 +37,11 @@ struct Client::Impl {
                                     std::string body, Repeat repeat,
                                     std::chrono::milliseconds waits = {});
 
+  // POST /v1/commands with a batch, after giving each command without an idempotency
+  // key a fresh one; `query` is "" or "?wait=...".
+  Result<client::HttpResponse> CallBatch(std::vector<Command>& commands, std::string_view query,
+                                         std::chrono::milliseconds wait);
+
   ClientOptions options;
   client::TargetUrl target;
   std::unique_ptr<client::HttpTransport> transport;
@@ -45,6 +51,17 @@ struct Client::Impl {
 };
 
 namespace client {
+
+// A batch's answer must have one result per item: anything else is the server's fault.
+template <typename T>
+Result<std::vector<T>> CheckCount(Result<std::vector<T>> results, size_t sent) {
+  if (results && results->size() != sent) {
+    return Error(Status::Corruption("the server answered " + std::to_string(results->size()) +
+                                    " results for " + std::to_string(sent) + " items"));
+  }
+  return results;
+}
+
 // A Client over any transport, with its own sleep (tests pass a fake that records the
 // waits). `options.target` is still parsed for the base path.
 Result<std::unique_ptr<Client>> NewClientWithTransport(ClientOptions options,

@@ -191,5 +191,41 @@ TEST(Client, ReportsOutcomesOneByOneAndInBatches) {
   EXPECT_EQ(client->ReportBatch(outcomes).error().code(), StatusCode::kCorruption);
 }
 
+TEST(Client, ABatchWithWaitReadsRecordsAndErrors) {
+  Script script;
+  script.answers.push_back(
+      Answer(200, R"({"results":[{"id":"0000000000000001","state":"succeeded","error":null},)"
+                  R"({"error":{"code":"INVALID_ARGUMENT","message":"bad","field":"key"}}]})"));
+  auto client = MakeClient(script);
+  auto results = client->SubmitBatchAndWait({SomeCommand(), SomeCommand()}, milliseconds(500));
+  ASSERT_TRUE(results) << results.error().ToString();
+  EXPECT_EQ(script.sent[0].target, "/v1/commands?wait=500ms");
+  ASSERT_EQ(results->size(), 2u);
+  EXPECT_EQ((*results)[0]->state, State::kSucceeded);
+  EXPECT_EQ((*results)[1].error().field(), "key");
+}
+
+TEST(Client, SendGivesTheServersJsonOrItsError) {
+  Script script;
+  script.answers.push_back(Answer(200, R"({"anything":1})"));
+  script.answers.push_back(Answer(404, R"({"error":{"code":"NOT_FOUND","message":"no route"}})"));
+  auto client = MakeClient(script);
+  auto ok = client->Send("GET", "/v1/whatever");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->body, R"({"anything":1})");
+  auto missing = client->Send("POST", "/v1/nothing", "{}");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+}
+
+TEST(IdempotencyKeys, AreLongRandomAndSayWhoMadeThem) {
+  IdempotencyKeys keys;
+  const std::string a = keys.Next();
+  EXPECT_EQ(a.size(), 5u + 32u);
+  EXPECT_TRUE(a.starts_with("cmdq-"));
+  EXPECT_NE(a, keys.Next());
+  EXPECT_NE(a, IdempotencyKeys().Next());
+}
+
 }  // namespace
 }  // namespace cmdq::client

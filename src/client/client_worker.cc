@@ -69,12 +69,7 @@ Result<std::vector<Status>> Client::ReportBatch(std::span<const WorkerOutcome> o
   auto answer =
       impl_->Call("POST", "/v1/completions", protocol::OutcomesJson(outcomes), Repeat::kSafe);
   if (!answer) return Error(answer.error());
-  auto results = protocol::ParseOutcomeResultsJson(answer->body);
-  if (results && results->size() != outcomes.size()) {
-    return Error(Status::Corruption(fmt::format("the server answered {} results for {} outcomes",
-                                                results->size(), outcomes.size())));
-  }
-  return results;
+  return client::CheckCount(protocol::ParseOutcomeResultsJson(answer->body), outcomes.size());
 }
 
 }  // namespace cmdq
