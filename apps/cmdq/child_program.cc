@@ -48,8 +48,15 @@ Result<pid_t> Spawn(const std::string& shell_command, Pipes& pipes) {
   posix_spawn_file_actions_adddup2(&actions, pipes.err[1], STDERR_FILENO);
   std::string sh = "sh", dash_c = "-c", command = shell_command;
   char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
+  // Its own process group: a Ctrl-C at the terminal stops the worker (which lets running
+  // programs finish) without killing the programs with it.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = 0;
-  const int error = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, environ);
+  const int error = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     errno = error;
