@@ -43,6 +43,7 @@ struct Completion {
   int64_t submitted_steady_ns;  // steady clock at submit
   int64_t finished_steady_ns;   // steady clock when the state was stored
   std::string_view type;        // the command's type (valid during the call)
+  int64_t run_ns = 0;           // the attempt's run time (0 when none ran: a cancel)
 };
 
 // One synced store write of the group commit (durable mode), as told to

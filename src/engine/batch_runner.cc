@@ -102,6 +102,7 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
   const State to = outcome.to;
   const int64_t next = outcome.next_attempt_us;
   const int64_t end_us = outcome.end_us;
+  task->run_us = end_us - start_us;
   now_us_ = end_us;
   AppendOutcome(batch_, cmd.id, attempt, end_us, slot.name(), std::move(outcome));
   Settle(p, task, to);

@@ -58,7 +58,8 @@ Status Bus::Impl::Cancel(CommandId id) {
       p.Admit(task, clock_->NowMicros());
       return s;
     }
-    OnStored(id, State::kCancelled, task->attempt, task->submitted_ns, task->type->name);
+    OnStored(id, State::kCancelled, task->attempt, task->submitted_ns, task->type->name,
+             /*run_us=*/0);
     p.ReleaseOne();
     delete task;
     return Status::Ok();

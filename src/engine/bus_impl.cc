@@ -72,7 +72,7 @@ Status Bus::Impl::Start() {
   engine_ = std::make_unique<engine::AsyncEngine>(
       options_.partitions, workers, *store_, committer_.get(), *clock_,
       [this](const engine::Task& t, State s) {
-        OnStored(t.id(), s, t.attempt, t.submitted_ns, t.type->name);
+        OnStored(t.id(), s, t.attempt, t.submitted_ns, t.type->name, t.run_us);
       },
       options_.on_lease_expired, options_.lease_drain_wait);
   clock_target_->store(engine_.get());
@@ -159,9 +159,10 @@ StopReport Bus::Impl::Stop(StopMode mode) {
 }
 
 void Bus::Impl::OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns,
-                         std::string_view type) {
+                         std::string_view type, int64_t run_us) {
   if (options_.on_finished) {
-    options_.on_finished(Completion{id, state, attempt, submitted_ns, SteadyNowNs(), type});
+    options_.on_finished(
+        Completion{id, state, attempt, submitted_ns, SteadyNowNs(), type, run_us * 1000});
   }
   if (state == State::kFailed) return;
   waiters_.Notify(id);

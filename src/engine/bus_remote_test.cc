@@ -387,3 +387,37 @@ TEST(BusRemoteConcurrency, ManyWorkersKeepPerKeyOrderAndLoseNothing) {
 
 }  // namespace
 }  // namespace cmdq
+
+namespace cmdq {
+namespace {
+
+// Metrics read the type and the run time of each outcome from on_finished.
+TEST(BusCompletion, TellsTheTypeAndTheRunTime) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, int64_t>> seen;
+  BusOptions options;
+  options.workers = 1;
+  options.on_finished = [&](const Completion& c) {
+    std::lock_guard lock(mu);
+    seen.emplace_back(std::string(c.type), c.run_ns);
+  };
+  auto bus = testing::MakeBus(std::move(options));
+  ASSERT_TRUE(
+      bus->Register("slow", Handler{.execute = [](const HandlerContext&) -> Result<std::string> {
+                      std::this_thread::sleep_for(5ms);
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  ASSERT_TRUE(bus->Execute(testing::Cmd("slow", "k")).has_value());
+  ASSERT_TRUE(testing::Eventually([&] {
+    std::lock_guard lock(mu);
+    return !seen.empty();
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen[0].first, "slow");
+  EXPECT_GE(seen[0].second, 4'000'000);
+}
+
+}  // namespace
+}  // namespace cmdq

@@ -256,6 +256,7 @@ Status LeaseBroker::StoreEnds(std::vector<Ended>& ended, int64_t end_us) {
   for (size_t i = 0; i < ended.size(); ++i) {
     Task* task = ended[i].held.task;
     task->attempt = ended[i].held.attempt;
+    task->run_us = end_us - ended[i].held.start_us;
     task->state = settled[i].state;
     env_.on_stored(*task, settled[i].state);
     if (!task->ordered() && task->type->options.max_concurrency_per_key != 0) {

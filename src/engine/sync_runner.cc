@@ -99,7 +99,7 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
       }
       return Error(w);
     }
-    OnStored(cmd->id, done.state, attempt, submitted_ns, type.name);
+    OnStored(cmd->id, done.state, attempt, submitted_ns, type.name, end_us - start_us);
     if (done.state != State::kFailed) return done;
     from = State::kFailed;
     if (Status s = WaitUntil(next); !s.ok()) return Error(s);
