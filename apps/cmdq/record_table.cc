@@ -35,7 +35,7 @@ std::string RecordText(const Record& r) {
   const Command& c = r.command;
   std::string out;
   auto line = [&out](std::string_view name, std::string_view value) {
-    out += fmt::format("{:<16}{}\n", fmt::format("{}:", name), value);
+    out += fmt::format("{:<18}{}\n", fmt::format("{}:", name), value);
   };
   line("id", c.id.ToString());
   line("type", c.type);
