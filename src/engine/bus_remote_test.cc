@@ -212,6 +212,23 @@ TEST(BusRemote, FinishRefusesAWrongTokenAndChangesNothing) {
   EXPECT_EQ(bus->Finish({Done(g[0])})[0].code(), StatusCode::kNotFound);
 }
 
+TEST(BusRemote, CancelRefusesALeasedCommandAndTakesAWaitingOne) {
+  auto bus = RemoteBus();
+  auto leased = *bus->Submit(Cmd(kType, "k"));
+  auto waiting = *bus->Submit(Cmd(kType, "k"));
+  auto offered = *bus->Submit(Cmd(kType, "other"));
+  auto g = LeaseN(*bus, 2, Ask(1));  // one at a time: "k"'s head, then "other"
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(bus->Cancel(leased).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(bus->Cancel(waiting).ok());
+  EXPECT_EQ(bus->Cancel(offered).code(), StatusCode::kFailedPrecondition);
+  for (auto& grant : g) ASSERT_TRUE(bus->Finish({Done(grant)})[0].ok());
+  EXPECT_EQ(bus->Get(leased)->state, State::kSucceeded);
+  EXPECT_EQ(bus->Get(waiting)->state, State::kCancelled);
+  EXPECT_EQ(bus->Get(offered)->state, State::kSucceeded);
+  EXPECT_TRUE(bus->Lease(Ask(), 20ms)->empty());
+}
+
 TEST(BusRemote, LeaseRefusesTypesThatAreNotRemote) {
   auto bus = MakeBus(BusOptions{.workers = 1});
   ASSERT_TRUE(bus->Register("local", testing::Returns("x")).ok());

@@ -225,7 +225,9 @@ Task* Partition::Remove(CommandId id, std::string_view key, bool ordered) {
   if (!kq) return nullptr;
   if (kq->head && kq->head->id() == id) {
     Task* t = kq->head;
-    if (kq->head_active && !EraseFromReady(t)) EraseFromTimers(t);
+    // An active head in neither the ready queue nor the timers runs elsewhere: a remote
+    // worker holds it (or the lease broker offers it). It is not this partition's to give.
+    if (kq->head_active && !EraseFromReady(t) && !EraseFromTimers(t)) return nullptr;
     kq->parked = false;
     AdvanceKey(kq);
     return t;
