@@ -1,0 +1,69 @@
+// The CLI against a real `cmdq serve`: output, --json, and the exit codes of docs/cli.md.
+#include <gtest/gtest.h>
+
+#include "e2e/client_e2e_support.h"
+
+namespace cmdq::testing {
+namespace {
+
+class CliE2e : public ServedSuite {
+ protected:
+  static void SetUpTestSuite() { StartServer({}); }
+  static void TearDownTestSuite() { StopServer(); }
+
+  static CliRun Cmdq(const std::string& args) {
+    return RunCmdq(args + " --target " + server().target());
+  }
+};
+
+TEST_F(CliE2e, SubmitPrintsTheIdAndGetShowsTheRecord) {
+  CliRun submit = Cmdq("submit --type cmdq.echo --key cli-1 --payload '{\"x\":1}'");
+  ASSERT_EQ(submit.exit_code, 0) << submit.output;
+  const std::string id = submit.output.substr(0, 16);
+  ASSERT_TRUE(CommandId::Parse(id)) << submit.output;
+  CliRun get = Cmdq("get " + id + " --wait 5s");
+  EXPECT_EQ(get.exit_code, 0) << get.output;
+  EXPECT_NE(get.output.find("succeeded"), std::string::npos) << get.output;
+  CliRun json = Cmdq("get " + id + " --json");
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_NE(json.output.find(R"("result":{"x":1})"), std::string::npos) << json.output;
+  CliRun list = Cmdq("list --key cli-1");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.output.find(id), std::string::npos) << list.output;
+  CliRun audit = Cmdq("audit " + id);
+  EXPECT_EQ(audit.exit_code, 0);
+  EXPECT_NE(audit.output.find("running"), std::string::npos) << audit.output;
+}
+
+TEST_F(CliE2e, SubmitReadsThePayloadFromStandardInput) {
+  CliRun run = RunCmdq("submit -t cmdq.echo -k cli-2 --payload-file - --wait 5s --json --target " +
+                           server().target(),
+                       "[1,2]");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find(R"("result":[1,2])"), std::string::npos) << run.output;
+}
+
+TEST_F(CliE2e, ExitCodesTellScriptsWhatHappened) {
+  EXPECT_EQ(Cmdq("get 0000000000000abc").exit_code, 3);  // not found
+  EXPECT_EQ(Cmdq("get not-an-id").exit_code, 2);         // usage
+  EXPECT_EQ(Cmdq("submit --type no.such.type --key k").exit_code, 4) << "refused";
+  EXPECT_EQ(Cmdq("submit --type cmdq.echo --key k --payload 'not json'").exit_code, 4);
+  // A command still running when --wait runs out: 6.
+  CliRun slow =
+      Cmdq("submit --type cmdq.sleep --key cli-slow --payload '{\"ms\":3000}' --wait 100ms");
+  EXPECT_EQ(slow.exit_code, 6) << slow.output;
+  // Ended, but not succeeded (dead at once: 1 attempt): 7.
+  CliRun dead = Cmdq(
+      "submit --type cmdq.fail --key cli-dead --payload '{\"times\":5}' --max-attempts 1 --wait "
+      "5s");
+  EXPECT_EQ(dead.exit_code, 7) << dead.output;
+}
+
+TEST(CliNoServer, AnUnreachableServerIsUnavailable) {
+  // Port 9 (discard) on loopback: nothing listens there on a test machine.
+  CliRun run = RunCmdq("get 0000000000000abc --target http://127.0.0.1:9");
+  EXPECT_EQ(run.exit_code, 5) << run.output;
+}
+
+}  // namespace
+}  // namespace cmdq::testing
