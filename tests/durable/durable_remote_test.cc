@@ -3,6 +3,7 @@
 // in their keys' order.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -85,6 +86,63 @@ TEST(DurableRemote, FinishedOutcomesSurviveAndLeasedCommandsRunAgainAfterReopen)
     ASSERT_TRUE(bus->Finish({{.id = g[0].command->id, .token = g[0].token}})[0].ok());
   }
   EXPECT_EQ(bus->Get(waiting)->state, State::kSucceeded);
+}
+
+}  // namespace
+}  // namespace cmdq
+
+namespace cmdq {
+namespace {
+
+// The shape of W1.sat over HTTP, in process: producers submit batches to a durable bus,
+// remote workers lease batches and finish them with one call each. Nothing is lost or
+// finished twice.
+TEST(DurableRemote, BatchedProducersAndWorkersLoseNothing) {
+  TempDir dir;
+  auto bus = StartRemoteBus(dir.path());
+  ASSERT_NE(bus, nullptr);
+  constexpr int kBatch = 256;
+  constexpr int kPerProducer = 16 * kBatch;
+  std::atomic<int> finished{0};
+  std::atomic<bool> stop{false};
+  auto produce = [&](int p) {
+    for (int i = 0; i < kPerProducer; i += kBatch) {
+      std::vector<Command> batch(kBatch);
+      for (int j = 0; j < kBatch; ++j) {
+        batch[j].type = kType;
+        batch[j].key = "user-" + std::to_string((i + j) * 7 % 1000) + "-" + std::to_string(p);
+        batch[j].payload.assign(1024, 'x');
+      }
+      for (auto& r : bus->SubmitBatch(std::move(batch))) ASSERT_TRUE(r.has_value());
+    }
+  };
+  auto work = [&](int w) {
+    while (!stop.load()) {
+      auto got =
+          bus->Lease({.types = {kType}, .max = kBatch, .worker = "w" + std::to_string(w)}, 5ms);
+      ASSERT_TRUE(got.has_value());
+      std::vector<RemoteOutcome> outs;
+      for (auto& g : *got) outs.push_back({.id = g.command->id, .token = g.token, .result = "ok"});
+      for (const Status& s : bus->Finish(std::move(outs))) {
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        finished.fetch_add(1);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) threads.emplace_back(work, w);
+  std::thread p0(produce, 0), p1(produce, 1);
+  p0.join();
+  p1.join();
+  for (int i = 0; i < 30'000 && finished.load() < 2 * kPerProducer; ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(finished.load(), 2 * kPerProducer);
+  // Partitions settle finished commands on their own threads, just after Finish returns.
+  for (int i = 0; i < 5'000 && bus->QueueDepth() != 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(bus->QueueDepth(), 0u);
 }
 
 }  // namespace
