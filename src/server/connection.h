@@ -1,0 +1,62 @@
+// Connection: one client's TCP connection, served by one coroutine: read a request,
+// dispatch it, write the answer, again while keep-alive holds. Requests of a connection
+// are answered one at a time, in order, so pipelined requests (sent before the earlier
+// answers came) are safe: Beast's buffer keeps the bytes of the next one.
+//
+// Timeouts (ServerOptions): idle_timeout between requests (closed silently),
+// request_timeout from a request's first byte to its end (408, then closed: a client
+// sending one byte a second cannot hold the connection), write_timeout for the answer.
+// A watchdog timer cancels the socket's operation when the deadline passes.
+// Runs on one io_context's thread; not shared between threads.
+#pragma once
+
+// clang-format off
+#include <utility>  // before any Boost.Asio header: Boost 1.74 needs it (decision 0040)
+// clang-format on
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "server/http_types.h"
+#include "server/server_options.h"
+
+namespace cmdq::server {
+
+using Dispatcher = std::function<asio::awaitable<HttpResponse>(HttpRequest&)>;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // `on_close` runs once, when the connection object goes (the server's count).
+  Connection(asio::ip::tcp::socket socket, const ServerOptions& options, const Dispatcher& dispatch,
+             std::function<void()> on_close);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Spawns the connection's coroutines on its socket's executor.
+  void Start();
+  // Writes `response` and closes: for a connection the server refuses (too many).
+  void Refuse(HttpResponse response);
+
+ private:
+  asio::awaitable<void> Serve();
+  asio::awaitable<void> Watchdog();
+  // Answers an error the connection cannot recover from, then the caller closes.
+  asio::awaitable<void> WriteFinal(HttpResponse& response);
+  asio::awaitable<bool> Write(HttpResponse& response);
+  void Arm(std::chrono::milliseconds timeout);
+  void Close();
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer deadline_;
+  const ServerOptions& options_;
+  const Dispatcher& dispatch_;
+  std::function<void()> on_close_;
+  bool timed_out_ = false;
+  HttpResponse refusal_;  // what Refuse() writes
+};
+
+}  // namespace cmdq::server

@@ -1,0 +1,183 @@
+#include "server/http_server.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <future>
+
+#include "server/responses.h"
+#include "server/routes_commands.h"
+#include "server/routes_health.h"
+#include "server/routes_workers.h"
+
+namespace cmdq::server {
+
+using boost::system::error_code;
+using SteadyClock = std::chrono::steady_clock;
+
+struct HttpServer::IoThread {
+  asio::io_context io{1};  // one thread runs it: no locking inside Asio
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  std::thread thread;
+};
+
+namespace {
+
+// Counts a request in flight for the life of its dispatch (Stop's grace period).
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<uint32_t>& count) : count_(count) { count_.fetch_add(1); }
+  ~InFlight() { count_.fetch_sub(1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<uint32_t>& count_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(Bus& bus, ServerOptions options)
+    : options_(std::move(options)), context_(bus, options_) {
+  dispatcher_ = [this](HttpRequest& request) { return Dispatch(request); };
+  AddCommandRoutes(router_, context_);
+  AddWorkerRoutes(router_, context_);
+  AddHealthRoutes(router_, context_);
+}
+
+HttpServer::~HttpServer() {
+  Stop(std::chrono::milliseconds(0));
+  // Suspended requests (and their connections) go with their io_context: before the
+  // members they refer to.
+  acceptor_.reset();
+  io_.clear();
+}
+
+Status HttpServer::Start() {
+  error_code error;
+  const asio::ip::address address = asio::ip::make_address(options_.host, error);
+  if (error) {
+    return Status::InvalidArgument("listen",
+                                   fmt::format("\"{}\" is not an IP address", options_.host));
+  }
+  const uint32_t threads =
+      options_.io_threads ? options_.io_threads : std::max(1u, std::thread::hardware_concurrency());
+  for (uint32_t i = 0; i < threads; ++i) io_.push_back(std::make_unique<IoThread>());
+  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(io_[0]->io);
+  const asio::ip::tcp::endpoint endpoint(address, options_.port);
+  acceptor_->open(endpoint.protocol(), error);
+  if (!error) acceptor_->set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor_->bind(endpoint, error);
+  if (!error) acceptor_->listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    acceptor_.reset();
+    io_.clear();
+    return Status::Unavailable(
+        fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, error.message()));
+  }
+  port_ = acceptor_->local_endpoint().port();
+  asio::co_spawn(io_[0]->io, Accept(), asio::detached);
+  for (auto& io : io_) {
+    io->thread = std::thread([raw = io.get()] { raw->io.run(); });
+  }
+  running_ = true;
+  context_.ready.store(true);
+  return Status::Ok();
+}
+
+asio::awaitable<void> HttpServer::Accept() {
+  size_t next = 0;
+  asio::steady_timer pause(acceptor_->get_executor());
+  while (acceptor_->is_open()) {
+    asio::ip::tcp::socket socket(io_[next++ % io_.size()]->io);
+    error_code error;
+    co_await acceptor_->async_accept(socket, asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      if (error == asio::error::operation_aborted || !acceptor_->is_open()) break;
+      // Out of file descriptors or the like: pause rather than spin.
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), error);
+    const bool over = connections_.fetch_add(1) >= options_.max_connections;
+    auto connection = std::make_shared<Connection>(std::move(socket), options_, dispatcher_,
+                                                   [this] { connections_.fetch_sub(1); });
+    if (over) {
+      connection->Refuse(ErrorResponse(
+          http::status::service_unavailable,
+          Status::Unavailable(fmt::format("the server holds its maximum of {} connections",
+                                          options_.max_connections))));
+    } else {
+      connection->Start();
+    }
+  }
+}
+
+asio::awaitable<HttpResponse> HttpServer::Dispatch(HttpRequest& request) {
+  InFlight in_flight(in_flight_);
+  const std::string_view target(request.target().data(), request.target().size());
+  const size_t question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  auto found = router_.Find(request.method(), path);
+  if (auto* answer = std::get_if<HttpResponse>(&found)) co_return std::move(*answer);
+  auto& match = std::get<Router::Match>(found);
+  for (const RequestGate& gate : gates_) {
+    if (auto refused = gate(request, *match.route)) co_return std::move(*refused);
+  }
+  co_return co_await RunRoute(*match.route, request, std::move(match.params), query);
+}
+
+asio::awaitable<HttpResponse> HttpServer::RunRoute(const Route& route, HttpRequest& request,
+                                                   std::vector<std::string_view> params,
+                                                   std::string_view query) {
+  const auto start = SteadyClock::now();
+  HttpResponse response;
+  try {
+    RequestContext context{request, std::move(params), query};
+    response = co_await route.handler(context);
+  } catch (const std::exception& e) {  // a bug or bad_alloc: one request fails, not the server
+    response = ErrorResponse(Status::Internal(fmt::format("{}: {}", route.name, e.what())));
+  }
+  if (observer_) observer_(route, response, SteadyClock::now() - start);
+  co_return response;
+}
+
+void HttpServer::StopAccepting() {
+  context_.ready.store(false);
+  if (!acceptor_) return;
+  std::promise<void> closed;
+  asio::post(acceptor_->get_executor(), [this, &closed] {
+    error_code ignored;
+    acceptor_->close(ignored);
+    closed.set_value();
+  });
+  closed.get_future().wait();
+}
+
+void HttpServer::Stop(std::chrono::milliseconds grace) {
+  if (!running_) return;
+  running_ = false;
+  StopAccepting();
+  const auto deadline = SteadyClock::now() + grace;
+  while (in_flight_.load() > 0 && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& io : io_) {
+    io->work.reset();
+    io->io.stop();
+  }
+  for (auto& io : io_) io->thread.join();
+  context_.blocking.join();
+}
+
+}  // namespace cmdq::server

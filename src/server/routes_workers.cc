@@ -1,0 +1,191 @@
+#include "server/routes_workers.h"
+
+#include <boost/asio/this_coro.hpp>
+#include <chrono>
+#include <variant>
+
+#include "protocol/json_writer.h"
+#include "protocol/query_parser.h"
+#include "protocol/response_writer.h"
+#include "protocol/worker_parser.h"
+#include "server/async_signal.h"
+#include "server/blocking_call.h"
+#include "server/query_params.h"
+#include "server/responses.h"
+
+namespace cmdq::server {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+RemoteOutcome ToOutcome(CommandId id, protocol::CompleteRequest complete) {
+  return {.id = id,
+          .token = std::move(complete.lease),
+          .ok = true,
+          .result = std::move(complete.result),
+          .error = {},
+          .retryable = true};
+}
+
+RemoteOutcome ToOutcome(CommandId id, protocol::FailRequest fail) {
+  return {.id = id,
+          .token = std::move(fail.lease),
+          .ok = false,
+          .result = {},
+          .error = std::move(fail.error),
+          .retryable = fail.retryable};
+}
+
+std::vector<protocol::Lease> ToLeases(std::vector<LeaseGrant>& grants) {
+  std::vector<protocol::Lease> leases;
+  leases.reserve(grants.size());
+  for (LeaseGrant& grant : grants) {
+    protocol::Lease lease{
+        .token = std::move(grant.token), .record = {}, .deadline_us = grant.deadline_us};
+    lease.record.command = *grant.command;
+    lease.record.command.timeout_ms = grant.timeout_ms;  // the attempt's own timeout
+    lease.record.attempt = grant.attempt;
+    leases.push_back(std::move(lease));
+  }
+  return leases;
+}
+
+class WorkerRoutes {
+ public:
+  explicit WorkerRoutes(ServerContext& context) : ctx_(context), bus_(context.bus) {}
+
+  // Long-poll: register OnLeasable before each try, so a command that turns up between
+  // the try and the sleep still wakes the request.
+  asio::awaitable<HttpResponse> Lease(RequestContext& rc) {
+    if (auto q = ParseWaitQuery(rc.query, false, {}); !q) co_return ErrorResponse(q.error());
+    auto request = protocol::ParseLeaseRequest(rc.request.body(), ctx_.options.lease_limits);
+    if (!request) co_return ErrorResponse(request.error());
+    const LeaseAsk ask{.types = std::move(request->types),
+                       .max = request->max,
+                       .worker = std::move(request->worker),
+                       .duration = milliseconds(request->lease_ms)};
+    const auto deadline = SteadyClock::now() + milliseconds(request->wait_ms);
+    auto executor = co_await asio::this_coro::executor;
+    for (;;) {
+      const bool may_wait = SteadyClock::now() < deadline;
+      auto signal = AsyncSignal::Make(executor);
+      const uint64_t ticket = may_wait ? bus_.OnLeasable(ask.types, signal->FireCallback()) : 0;
+      auto lease = [this, &ask] { return bus_.Lease(ask, milliseconds(0)); };
+      Result<std::vector<LeaseGrant>> grants = co_await RunBlocking(ctx_.blocking, lease);
+      if (!grants || !grants->empty() || !may_wait) {
+        if (may_wait) bus_.CancelLeasable(ticket);
+        if (!grants) co_return ErrorResponse(grants.error());
+        co_return OkJson(protocol::LeasesJson(ToLeases(*grants)));
+      }
+      co_await signal->Wait(deadline - SteadyClock::now());
+      bus_.CancelLeasable(ticket);
+    }
+  }
+
+  asio::awaitable<HttpResponse> Heartbeat(RequestContext& rc) {
+    auto token = protocol::ParseLeaseSegment(rc.params[0]);
+    if (!token) co_return ErrorResponse(token.error());
+    if (auto q = ParseWaitQuery(rc.query, false, {}); !q) co_return ErrorResponse(q.error());
+    auto request = protocol::ParseHeartbeat(rc.request.body(), ctx_.options.lease_limits);
+    if (!request) co_return ErrorResponse(request.error());
+    auto heartbeat = [this, &token, &request] {
+      return bus_.Heartbeat(*token, milliseconds(request->lease_ms));
+    };
+    Result<int64_t> deadline = co_await RunBlocking(ctx_.blocking, heartbeat);
+    if (!deadline) co_return ErrorResponse(deadline.error());
+    protocol::JsonWriter w(96);
+    w.BeginObject().Key("lease").String(*token).Key("deadline").Time(*deadline).EndObject();
+    co_return OkJson(w.Release());
+  }
+
+  asio::awaitable<HttpResponse> Complete(RequestContext& rc) {
+    auto id = OutcomeId(rc);
+    if (!id) co_return ErrorResponse(id.error());
+    auto request = protocol::ParseComplete(rc.request.body(), ctx_.options.lease_limits);
+    if (!request) co_return ErrorResponse(request.error());
+    std::vector<RemoteOutcome> one;
+    one.push_back(ToOutcome(*id, std::move(*request)));
+    co_return co_await FinishOne(one);
+  }
+
+  asio::awaitable<HttpResponse> Fail(RequestContext& rc) {
+    auto id = OutcomeId(rc);
+    if (!id) co_return ErrorResponse(id.error());
+    auto request = protocol::ParseFail(rc.request.body(), ctx_.options.lease_limits);
+    if (!request) co_return ErrorResponse(request.error());
+    std::vector<RemoteOutcome> one;
+    one.push_back(ToOutcome(*id, std::move(*request)));
+    co_return co_await FinishOne(one);
+  }
+
+  // Every item that parses goes into one Bus::Finish (one store write); the answer keeps
+  // the body's order.
+  asio::awaitable<HttpResponse> Completions(RequestContext& rc) {
+    if (auto q = ParseWaitQuery(rc.query, false, {}); !q) co_return ErrorResponse(q.error());
+    auto items = protocol::ParseCompletions(rc.request.body(), ctx_.options.lease_limits);
+    if (!items) co_return ErrorResponse(items.error());
+    std::vector<Result<CommandId>> results;
+    std::vector<RemoteOutcome> outcomes;
+    results.reserve(items->size());
+    outcomes.reserve(items->size());
+    for (Result<protocol::CompletionItem>& item : *items) {
+      if (!item) {
+        results.push_back(Error(std::move(item.error())));
+        continue;
+      }
+      results.push_back(item->id);
+      outcomes.push_back(
+          std::visit([id = item->id](auto& request) { return ToOutcome(id, std::move(request)); },
+                     item->outcome));
+    }
+    auto finish = [this, o = std::move(outcomes)]() mutable { return bus_.Finish(std::move(o)); };
+    std::vector<Status> statuses = co_await RunBlocking(ctx_.blocking, std::move(finish));
+    auto next = statuses.begin();
+    for (Result<CommandId>& result : results) {
+      if (!result) continue;
+      if (!next->ok()) result = Error(std::move(*next));
+      ++next;
+    }
+    co_return OkJson(protocol::BatchResultsJson(results));
+  }
+
+ private:
+  static Result<CommandId> OutcomeId(RequestContext& rc) {
+    auto id = protocol::ParseIdSegment(rc.params[0]);
+    if (!id) return id;
+    if (auto q = ParseWaitQuery(rc.query, false, {}); !q) return Error(q.error());
+    return id;
+  }
+
+  // `one` holds one outcome; taken by reference (coroutine parameters of class type
+  // by value are what GCC 12 gets wrong).
+  asio::awaitable<HttpResponse> FinishOne(std::vector<RemoteOutcome>& one) {
+    const CommandId id = one.at(0).id;
+    auto finish = [this, &one] { return bus_.Finish(std::move(one)); };
+    std::vector<Status> statuses = co_await RunBlocking(ctx_.blocking, finish);
+    if (!statuses.at(0).ok()) co_return ErrorResponse(statuses[0]);
+    co_return OkJson(protocol::SubmitResultJson(id));
+  }
+
+  ServerContext& ctx_;
+  Bus& bus_;
+};
+
+}  // namespace
+
+void AddWorkerRoutes(Router& router, ServerContext& context) {
+  auto routes = std::make_shared<WorkerRoutes>(context);
+  auto bind = [routes](auto method) -> RouteHandler {
+    return [routes, method](RequestContext& rc) { return ((*routes).*method)(rc); };
+  };
+  router.Add(http::verb::post, "/v1/leases", Access::kWork, bind(&WorkerRoutes::Lease));
+  router.Add(http::verb::post, "/v1/leases/{lease}/heartbeat", Access::kWork,
+             bind(&WorkerRoutes::Heartbeat));
+  router.Add(http::verb::post, "/v1/commands/{id}/complete", Access::kWork,
+             bind(&WorkerRoutes::Complete));
+  router.Add(http::verb::post, "/v1/commands/{id}/fail", Access::kWork, bind(&WorkerRoutes::Fail));
+  router.Add(http::verb::post, "/v1/completions", Access::kWork, bind(&WorkerRoutes::Completions));
+}
+
+}  // namespace cmdq::server
