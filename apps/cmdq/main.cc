@@ -7,6 +7,7 @@
 #include "bench_command.h"
 #include "client_commands.h"
 #include "demo.h"
+#include "serve_command.h"
 #include "worker_command.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   CLI::App* bench = cmdq::app::AddBenchCommand(app, bench_options);
   cmdq::app::ArchiveCommandOptions archive_options;
   CLI::App* archive = cmdq::app::AddArchiveCommand(app, archive_options);
+  cmdq::app::ServeOptions serve_options;
+  CLI::App* serve = cmdq::app::AddServeCommand(app, serve_options);
   cmdq::app::ClientCommandOptions client_options;
   const cmdq::app::ClientCommands client_commands =
       cmdq::app::AddClientCommands(app, client_options);
@@ -35,6 +38,7 @@ int main(int argc, char** argv) {
   if (demo->parsed()) return cmdq::app::RunDemo(demo_options);
   if (bench->parsed()) return cmdq::app::RunBench(bench_options);
   if (archive->parsed()) return cmdq::app::RunArchive(*archive, archive_options);
+  if (serve->parsed()) return cmdq::app::RunServe(*serve, serve_options);
   if (worker->parsed()) return cmdq::app::RunWorker(worker_options);
   if (auto code = cmdq::app::RunClientCommands(client_commands, client_options)) return *code;
   return 2;
