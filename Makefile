@@ -1,5 +1,5 @@
 # Everyday commands. `make test` is what CI runs (.ci/run); `make demo` is the quick look.
-.PHONY: deps build test test-release test-tsan test-asan demo bench format clean
+.PHONY: deps build test test-release test-tsan test-asan demo demo-inproc bench format clean
 
 TSAN_TARGETS := core_test engine_test store_test cache_test server_ops_test
 
@@ -24,7 +24,12 @@ test-asan: deps
 	@cmake --build --preset asan
 	@ctest --preset asan
 
+# cmdq serve on RocksDB, a remote worker, the CLI and a W2 load against it (scripts/demo).
 demo: build
+	@scripts/demo
+
+# The library alone, in process: tiers T1 (sync) and T2 (async) side by side.
+demo-inproc: build
 	@build/release/cmdq demo
 
 bench: build
