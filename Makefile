@@ -1,5 +1,5 @@
 # Everyday commands. `make test` is what CI runs (.ci/run); `make demo` is the quick look.
-.PHONY: deps build test test-release test-tsan test-asan demo demo-inproc bench format clean
+.PHONY: deps build test test-release test-tsan test-asan demo demo-inproc bench bench-peers format clean
 
 TSAN_TARGETS := core_test engine_test store_test cache_test server_ops_test
 
@@ -35,6 +35,14 @@ demo-inproc: build
 bench: build
 	@build/release/cmdq bench --workload W0.sync
 	@build/release/cmdq bench --workload W0.async
+
+# W1 against beanstalkd, Redis Streams, RabbitMQ, PostgreSQL and NATS JetStream, with
+# cmdq serve in the same run; writes docs/benchmarks.md and its plots (~12 minutes).
+bench-peers: deps
+	@scripts/install-peer-deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release --target cmdq cmdq_peer_bench
+	@bench/peers/run
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i
