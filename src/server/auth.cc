@@ -203,19 +203,18 @@ Result<Authorizer> Authorizer::LoadFile(const std::string& path) {
   return Parse(text.str(), path);
 }
 
-Status Authorizer::Check(std::string_view authorization_header, Scope scope,
-                         std::string_view key) const {
-  if (!enabled()) return Status::Ok();
+Result<const Authorizer::Grant*> Authorizer::Authenticate(std::string_view authorization_header,
+                                                          Scope scope) const {
   const std::string_view header = Trim(authorization_header);
   if (header.empty()) {
-    return Status::Unauthenticated(
-        "this server needs a token: send the header `Authorization: Bearer <token>`");
+    return Error(Status::Unauthenticated(
+        "this server needs a token: send the header `Authorization: Bearer <token>`"));
   }
   constexpr std::string_view kScheme = "Bearer";
   if (header.size() <= kScheme.size() ||
       !EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme) ||
       !IsSpace(header[kScheme.size()])) {
-    return Status::Unauthenticated("the Authorization header must be `Bearer <token>`");
+    return Error(Status::Unauthenticated("the Authorization header must be `Bearer <token>`"));
   }
   const std::string_view token = Trim(header.substr(kScheme.size()));
   // Every grant is compared, also after a match: the time does not tell which one matched.
@@ -223,11 +222,26 @@ Status Authorizer::Check(std::string_view authorization_header, Scope scope,
   for (const Grant& grant : grants_) {
     if (SameToken(token, grant.token)) match = &grant;
   }
-  if (match == nullptr) return Status::Unauthenticated("unknown bearer token");
+  if (match == nullptr) return Error(Status::Unauthenticated("unknown bearer token"));
   if ((match->scopes & Bit(scope)) == 0) {
-    return Status::PermissionDenied(
-        fmt::format("this token does not have the {} scope", ScopeName(scope)));
+    return Error(Status::PermissionDenied(
+        fmt::format("this token does not have the {} scope", ScopeName(scope))));
   }
+  return match;
+}
+
+Status Authorizer::CheckScope(std::string_view authorization_header, Scope scope) const {
+  if (!enabled()) return Status::Ok();
+  auto grant = Authenticate(authorization_header, scope);
+  return grant ? Status::Ok() : grant.error();
+}
+
+Status Authorizer::Check(std::string_view authorization_header, Scope scope,
+                         std::string_view key) const {
+  if (!enabled()) return Status::Ok();
+  auto grant = Authenticate(authorization_header, scope);
+  if (!grant) return grant.error();
+  const Grant* match = *grant;
   if (key.empty()) {
     if (match->any_key || scope == Scope::kWork) return Status::Ok();
     return Status::PermissionDenied(
@@ -256,7 +270,7 @@ Status CheckBindAllowed(std::string_view listen_host, bool have_tokens, bool ins
   if (loopback || have_tokens || insecure) return Status::Ok();
   return Status::FailedPrecondition(fmt::format(
       "refusing to listen on {} without access tokens: anyone who can reach it could submit "
-      "and cancel commands. Give --token-file FILE (docs/operations.md, \"Access control\"), "
+      "and cancel commands. Give --tokens FILE (docs/operations.md, \"Access control\"), "
       "listen on 127.0.0.1, or add --insecure if a proxy or firewall guards the address",
       listen_host.empty() ? "all addresses" : listen_host));
 }

@@ -61,6 +61,10 @@ class Authorizer {
   // The token is compared in constant time: how long Check takes does not depend on how
   // much of a guess matched. Messages never contain the token.
   Status Check(std::string_view authorization_header, Scope scope, std::string_view key = {}) const;
+  // The first half of Check, for a server that learns the key only later (from the body,
+  // or from the record): a known token with `scope`, whatever keys it is limited to. The
+  // server must then Check the key itself before it touches or answers any command.
+  Status CheckScope(std::string_view authorization_header, Scope scope) const;
 
  private:
   struct Grant {
@@ -72,6 +76,8 @@ class Authorizer {
     bool Allows(std::string_view key) const;
   };
   static Status ParseLine(std::string_view line, Grant& grant);
+  // The grant of the header's token with `scope`, or the 401/403.
+  Result<const Grant*> Authenticate(std::string_view authorization_header, Scope scope) const;
 
   std::vector<Grant> grants_;
 };

@@ -95,6 +95,16 @@ TEST(Authorizer, AKeyLimitedTokenMayNotListAcrossKeysButMayLease) {
   EXPECT_TRUE(auth.Check(Bearer(kSubmitter), Scope::kRead).ok());
 }
 
+TEST(Authorizer, CheckScopeIgnoresKeysButNotScopesOrTokens) {
+  Authorizer auth = Load();
+  EXPECT_TRUE(auth.CheckScope(Bearer(kTenant), Scope::kRead).ok());
+  EXPECT_EQ(auth.CheckScope(Bearer(kTenant), Scope::kWork).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(auth.CheckScope("", Scope::kRead).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.CheckScope(Bearer("no-such-token-0123456789"), Scope::kRead).code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(Authorizer().CheckScope("", Scope::kAdmin).ok());
+}
+
 TEST(Authorizer, MessagesNeverHoldTheToken) {
   Authorizer auth = Load();
   for (std::string_view token : {kSubmitter, kTenant, kWorker}) {
@@ -169,7 +179,7 @@ TEST(CheckBindAllowed, ElsewhereNeedsTokensOrInsecure) {
   for (std::string_view host : {"0.0.0.0", "::", "10.0.0.5", "[2001:db8::1]", "example.com", ""}) {
     Status s = CheckBindAllowed(host, false, false);
     EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << host;
-    EXPECT_NE(s.message().find("--token-file"), std::string::npos);
+    EXPECT_NE(s.message().find("--tokens"), std::string::npos);
     EXPECT_NE(s.message().find("--insecure"), std::string::npos);
     EXPECT_TRUE(CheckBindAllowed(host, true, false).ok());
     EXPECT_TRUE(CheckBindAllowed(host, false, true).ok());
