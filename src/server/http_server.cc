@@ -12,6 +12,8 @@
 #include <exception>
 #include <future>
 
+#include "server/access.h"
+#include "server/metrics.h"
 #include "server/responses.h"
 #include "server/routes_commands.h"
 #include "server/routes_health.h"
@@ -58,6 +60,20 @@ HttpServer::~HttpServer() {
   // members they refer to.
   acceptor_.reset();
   io_.clear();
+}
+
+void HttpServer::SetOps(ServerOps ops) {
+  context_.ops = ops;
+  if (ops.auth != nullptr) AddGate(AuthGate(*ops.auth));
+  if (ops.metrics != nullptr) {
+    Metrics* metrics = ops.metrics;
+    SetObserver([metrics](const Route& route, const HttpResponse& response,
+                          std::chrono::steady_clock::duration took) {
+      metrics->OnHttp(route.name, static_cast<int>(response.result_int()),
+                      std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
+    });
+    AddMetricsRoute(router_, context_);
+  }
 }
 
 Status HttpServer::Start() {
@@ -132,7 +148,11 @@ asio::awaitable<HttpResponse> HttpServer::Dispatch(HttpRequest& request) {
   if (auto* answer = std::get_if<HttpResponse>(&found)) co_return std::move(*answer);
   auto& match = std::get<Router::Match>(found);
   for (const RequestGate& gate : gates_) {
-    if (auto refused = gate(request, *match.route)) co_return std::move(*refused);
+    if (auto refused = gate(request, *match.route)) {
+      // Refusals count too (401/403/429 are what an operator alerts on).
+      if (observer_) observer_(*match.route, *refused, std::chrono::steady_clock::duration{});
+      co_return std::move(*refused);
+    }
   }
   co_return co_await RunRoute(*match.route, request, std::move(match.params), query);
 }

@@ -48,6 +48,10 @@ class HttpServer {
   Router& router() { return router_; }
   void AddGate(RequestGate gate) { gates_.push_back(std::move(gate)); }
   void SetObserver(ResponseObserver observer) { observer_ = std::move(observer); }
+  // Wires the ops modules (server_ops.h; not owned, they must outlive the server): the
+  // auth gate and the routes' key checks, the submit rate limit, and with metrics the
+  // observer and GET /metrics. Once, before Start().
+  void SetOps(ServerOps ops);
 
   // Binds options.host:port and starts the io threads. kInvalidArgument for a host that
   // is not an IP address, kUnavailable when the address cannot be bound (in use...).

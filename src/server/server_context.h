@@ -11,6 +11,7 @@
 
 #include "cmdq/bus.h"
 #include "server/http_types.h"
+#include "server/server_ops.h"
 #include "server/server_options.h"
 
 namespace cmdq::server {
@@ -24,6 +25,8 @@ struct ServerContext {
   asio::thread_pool blocking;  // see ServerOptions::blocking_threads
   // /readyz: true from Start until a stop begins.
   std::atomic<bool> ready{false};
+  // Access control, rate limit, metrics: set by HttpServer::SetOps before Start.
+  ServerOps ops;
 };
 
 }  // namespace cmdq::server
