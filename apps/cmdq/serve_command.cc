@@ -12,7 +12,10 @@
 #include "cmdq/bus.h"
 #include "cmdq/rocksdb_store.h"
 #include "cmdq/store.h"
+#include "server/auth.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/rate_limiter.h"
 
 namespace cmdq::app {
 namespace {
@@ -43,8 +46,12 @@ server::ServerOptions ToServerOptions(const ServeOptions& o, const ListenAddress
 }
 
 Result<std::unique_ptr<Bus>> OpenBus(const ServeOptions& o,
-                                     const std::vector<RemoteTypeSpec>& types) {
+                                     const std::vector<RemoteTypeSpec>& types,
+                                     server::Metrics& metrics) {
   BusOptions options;
+  options.on_finished = [&metrics](const Completion& c) { metrics.OnFinished(c); };
+  options.on_commit = [&metrics](const CommitStats& stats) { metrics.OnCommit(stats); };
+  options.on_lease_expired = [&metrics](std::string_view type) { metrics.OnLeaseExpired(type); };
   options.workers = o.workers;
   options.lease_duration = milliseconds(o.lease_ms);
   options.lease_drain_wait = milliseconds(o.drain_ms);
@@ -96,13 +103,34 @@ int RunServe(CLI::App& serve, ServeOptions& options) {
     if (!spec) return UsageError(spec.error());
     types.push_back(std::move(*spec));
   }
+  // Access control before anything opens: a bad token file or an open non-loopback
+  // address stops the start (docs/operations.md, "Access control").
+  server::Authorizer auth;
+  if (!options.tokens.empty()) {
+    auto loaded = server::Authorizer::LoadFile(options.tokens);
+    if (!loaded) return UsageError(loaded.error());
+    auth = std::move(*loaded);
+  }
+  if (Status s = server::CheckBindAllowed(listen->host, auth.enabled(), options.insecure);
+      !s.ok()) {
+    return UsageError(s);
+  }
+  if (options.insecure && !auth.enabled()) {
+    spdlog::warn("--insecure: serving {} without any authentication", options.listen);
+  }
+  server::RateLimiter limiter({.per_second = options.rate_per_key, .burst = options.rate_burst});
+  // Declared before the Bus, whose hooks count into it, so that it outlives the Bus.
+  server::Metrics metrics;
+
   const sigset_t stop_signals = BlockStopSignals();
-  auto bus = OpenBus(options, types);
+  auto bus = OpenBus(options, types, metrics);
   if (!bus) {
     spdlog::error("cmdq serve: {}", bus.error().ToString());
     return kExitFailed;
   }
+  metrics.SetPartitionSource([b = bus->get()] { return b->Partitions(); });
   server::HttpServer http(**bus, ToServerOptions(options, *listen));
+  http.SetOps({.auth = &auth, .limiter = &limiter, .metrics = &metrics});
   if (Status s = http.Start(); !s.ok()) {
     spdlog::error("cmdq serve: {}", s.ToString());
     (*bus)->Stop(StopMode::kNow);
@@ -110,8 +138,9 @@ int RunServe(CLI::App& serve, ServeOptions& options) {
   }
   std::printf("cmdq: listening on %s:%u\n", listen->host.c_str(), http.port());
   std::fflush(stdout);
-  spdlog::info("serving {} ({} durability, {} remote types)", options.listen, options.durability,
-               types.size());
+  spdlog::info("serving {} ({} durability, {} remote types, {} tokens, rate limit {})",
+               options.listen, options.durability, types.size(), auth.size(),
+               limiter.enabled() ? fmt::format("{}/s per key", options.rate_per_key) : "off");
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
