@@ -77,6 +77,10 @@ void ChildProcess::Kill() {
   if (!reaped_) ::kill(pid_, SIGKILL);
 }
 
+void ChildProcess::Terminate() {
+  if (!reaped_) ::kill(pid_, SIGTERM);
+}
+
 int ChildProcess::Wait(std::chrono::milliseconds timeout) {
   if (reaped_) return -1;
   const auto deadline = Clock::now() + timeout;

@@ -35,6 +35,8 @@ class ChildProcess {
   bool ReadLines(Clock::time_point deadline, const std::function<bool(std::string_view)>& on_line);
   // Sends SIGKILL.
   void Kill();
+  // Sends SIGTERM: asks the child to stop as it would on a shutdown.
+  void Terminate();
   // Reaps the child; its wait status (see WIFEXITED/WIFSIGNALED). Waits at most `timeout`,
   // then kills it; -1 if waitpid failed.
   int Wait(std::chrono::milliseconds timeout);

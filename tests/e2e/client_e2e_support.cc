@@ -19,23 +19,43 @@ Result<std::unique_ptr<ServedCmdq>> ServedCmdq::Start(const std::vector<std::str
   std::string dir = (std::filesystem::temp_directory_path() / "cmdq-e2e-XXXXXX").string();
   if (mkdtemp(dir.data()) == nullptr) return Error(Status(StatusCode::kIoError, "mkdtemp"));
   served->data_dir_ = dir;
-  std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--data-dir", dir + "/data"};
+  served->args_ = {"serve", "--listen", "127.0.0.1:0", "--data-dir", dir + "/data"};
   for (const std::string& type : types) {
-    args.push_back("--type");
-    args.push_back(type);
+    served->args_.push_back("--type");
+    served->args_.push_back(type);
   }
-  args.insert(args.end(), extra.begin(), extra.end());
-  auto child = ChildProcess::Spawn(CMDQ_BINARY, args);
-  if (!child) return Error(child.error());
-  served->child_ = std::move(*child);
-  served->child_->ReadLines(
-      ChildProcess::Clock::now() + std::chrono::seconds(10), [&](std::string_view line) {
-        if (!line.starts_with(kListening)) return true;
-        served->target_ = "http://" + std::string(line.substr(kListening.size()));
-        return false;
-      });
-  if (served->target_.empty()) return Error(Status::Unavailable("cmdq serve printed no port"));
+  served->args_.insert(served->args_.end(), extra.begin(), extra.end());
+  if (Status s = served->Spawn(); !s.ok()) return Error(s);
   return served;
+}
+
+Status ServedCmdq::Spawn() {
+  target_.clear();
+  auto child = ChildProcess::Spawn(CMDQ_BINARY, args_);
+  if (!child) return child.error();
+  child_ = std::move(*child);
+  child_->ReadLines(ChildProcess::Clock::now() + std::chrono::seconds(10),
+                    [&](std::string_view line) {
+                      if (!line.starts_with(kListening)) return true;
+                      target_ = "http://" + std::string(line.substr(kListening.size()));
+                      return false;
+                    });
+  if (target_.empty()) return Status::Unavailable("cmdq serve printed no port");
+  return Status::Ok();
+}
+
+int ServedCmdq::Terminate(std::chrono::milliseconds timeout) {
+  child_->Terminate();
+  return child_->Wait(timeout);
+}
+
+Status ServedCmdq::Restart() {
+  child_.reset();
+  return Spawn();
+}
+
+uint16_t ServedCmdq::port() const {
+  return static_cast<uint16_t>(std::stoi(target_.substr(target_.rfind(':') + 1)));
 }
 
 ServedCmdq::~ServedCmdq() {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,13 +22,23 @@ class ServedCmdq {
   // declared for remote workers, and waits for "cmdq: listening on ..." (10 s at most).
   static Result<std::unique_ptr<ServedCmdq>> Start(const std::vector<std::string>& types,
                                                    const std::vector<std::string>& extra = {});
-  ~ServedCmdq();  // SIGTERM, wait, remove the data directory
+  ~ServedCmdq();  // SIGKILL, reap, remove the data directory
+
+  // SIGTERM, then wait up to `timeout`: the wait status (WIFEXITED...), -1 if none.
+  int Terminate(std::chrono::milliseconds timeout);
+  // Starts the server again, same options and data directory, on a new port.
+  Status Restart();
 
   const std::string& target() const { return target_; }
+  // The port of target().
+  uint16_t port() const;
   std::unique_ptr<Client> NewClient() const;
 
  private:
+  Status Spawn();
+
   std::unique_ptr<ChildProcess> child_;
+  std::vector<std::string> args_;
   std::string data_dir_;
   std::string target_;
 };
