@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "client_commands.h"
+#include "protocol/json_reader.h"
 #include "protocol/record_writer.h"
 #include "protocol/response_writer.h"
 #include "record_table.h"
@@ -27,8 +28,15 @@ Result<std::string> ReadPayloadFile(const std::string& path) {
 Result<Command> CommandFrom(const ClientCommandOptions& options) {
   Command command{.type = options.type, .key = options.key};
   if (!options.payload.empty()) {
+    // --payload is JSON (docs/cli.md); other bytes go through --payload-file. Refused here,
+    // as the server would: sending it as base64 instead would hide the mistake.
+    if (!protocol::json::IsJsonText(options.payload)) {
+      return Error(Status::InvalidArgument(
+          "payload",
+          "--payload is not JSON text (quote a string: '\"text\"'; bytes: --payload-file)"));
+    }
     command.payload = options.payload;
-    command.payload_is_json = true;  // the server refuses it (400) if it is not JSON
+    command.payload_is_json = true;
   } else if (!options.payload_file.empty()) {
     auto bytes = ReadPayloadFile(options.payload_file);
     if (!bytes) return Error(bytes.error());

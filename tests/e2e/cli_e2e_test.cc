@@ -47,7 +47,8 @@ TEST_F(CliE2e, ExitCodesTellScriptsWhatHappened) {
   EXPECT_EQ(Cmdq("get 0000000000000abc").exit_code, 3);  // not found
   EXPECT_EQ(Cmdq("get not-an-id").exit_code, 2);         // usage
   EXPECT_EQ(Cmdq("submit --type no.such.type --key k").exit_code, 4) << "refused";
-  EXPECT_EQ(Cmdq("submit --type cmdq.echo --key k --payload 'not json'").exit_code, 4);
+  // --payload must be JSON: refused before anything is sent, as bad usage.
+  EXPECT_EQ(Cmdq("submit --type cmdq.echo --key k --payload 'not json'").exit_code, 2);
   // A command still running when --wait runs out: 6.
   CliRun slow =
       Cmdq("submit --type cmdq.sleep --key cli-slow --payload '{\"ms\":3000}' --wait 100ms");
