@@ -44,6 +44,11 @@ Status Bus::Impl::Cancel(CommandId id) {
     engine::Partition& p = engine_->partition(index);
     engine::Task* task = p.Remove(id, rec->command.key, ordered);
     if (!task) {
+      // A remote type's command waiting for a worker is the broker's until leased.
+      task = engine_->broker().Withdraw(id);
+      if (task) p.ForgetWithdrawn(task);
+    }
+    if (!task) {
       return Status::FailedPrecondition(
           fmt::format("cannot cancel command {}: it is no longer waiting (running or finished)",
                       id.ToString()));

@@ -212,7 +212,7 @@ TEST(BusRemote, FinishRefusesAWrongTokenAndChangesNothing) {
   EXPECT_EQ(bus->Finish({Done(g[0])})[0].code(), StatusCode::kNotFound);
 }
 
-TEST(BusRemote, CancelRefusesALeasedCommandAndTakesAWaitingOne) {
+TEST(BusRemote, CancelRefusesALeasedCommandAndTakesWaitingOnes) {
   auto bus = RemoteBus();
   auto leased = *bus->Submit(Cmd(kType, "k"));
   auto waiting = *bus->Submit(Cmd(kType, "k"));
@@ -221,11 +221,25 @@ TEST(BusRemote, CancelRefusesALeasedCommandAndTakesAWaitingOne) {
   ASSERT_EQ(g.size(), 2u);
   EXPECT_EQ(bus->Cancel(leased).code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(bus->Cancel(waiting).ok());
-  EXPECT_EQ(bus->Cancel(offered).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(bus->Cancel(offered).code(), StatusCode::kFailedPrecondition);  // leased too
   for (auto& grant : g) ASSERT_TRUE(bus->Finish({Done(grant)})[0].ok());
   EXPECT_EQ(bus->Get(leased)->state, State::kSucceeded);
   EXPECT_EQ(bus->Get(waiting)->state, State::kCancelled);
   EXPECT_EQ(bus->Get(offered)->state, State::kSucceeded);
+  // Offered to workers but not leased yet: cancelled, and its key moves on.
+  auto unleased = *bus->Submit(Cmd(kType, "third"));
+  auto behind = *bus->Submit(Cmd(kType, "third"));
+  ASSERT_TRUE(Eventually([&] {  // until the broker offers it
+    auto ready = std::make_shared<std::atomic<bool>>(false);
+    bus->CancelLeasable(bus->OnLeasable({kType}, [ready] { ready->store(true); }));
+    return ready->load();
+  }));
+  EXPECT_TRUE(bus->Cancel(unleased).ok());
+  EXPECT_EQ(bus->Get(unleased)->state, State::kCancelled);
+  auto next = LeaseN(*bus, 1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].command->id, behind);
+  ASSERT_TRUE(bus->Finish({Done(next[0])})[0].ok());
   EXPECT_TRUE(bus->Lease(Ask(), 20ms)->empty());
 }
 

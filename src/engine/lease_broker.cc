@@ -119,6 +119,18 @@ uint64_t LeaseBroker::OnLeasable(std::vector<const TypeEntry*> types, std::funct
   return 0;
 }
 
+Task* LeaseBroker::Withdraw(CommandId id) {
+  std::lock_guard lock(mu_);
+  for (auto& [type, queue] : offered_) {
+    auto it = std::find_if(queue.begin(), queue.end(), [id](Task* t) { return t->id() == id; });
+    if (it == queue.end()) continue;
+    Task* task = *it;
+    queue.erase(it);
+    return task;
+  }
+  return nullptr;
+}
+
 void LeaseBroker::CancelLeasable(uint64_t ticket) {
   std::lock_guard lock(mu_);
   std::erase_if(listeners_, [ticket](const Listener& l) { return l.ticket == ticket; });

@@ -62,6 +62,9 @@ class LeaseBroker {
   std::vector<Status> Finish(std::vector<RemoteOutcome> outcomes);
   // Who holds `id` and until when, if it is leased now.
   bool Holder(CommandId id, std::string* worker, int64_t* expires_us, uint32_t* attempt);
+  // Takes back an offered task that no worker leased yet (a cancel); null if `id` is not
+  // offered (leased, or not here).
+  Task* Withdraw(CommandId id);
   // Ticker: expires the leases whose deadline has passed (cheap when none has).
   void ExpireDue(int64_t now_us);
 

@@ -244,6 +244,13 @@ Task* Partition::Remove(CommandId id, std::string_view key, bool ordered) {
   return nullptr;
 }
 
+void Partition::ForgetWithdrawn(Task* task) {
+  if (KeyQueue* kq = task->key) {
+    kq->parked = false;
+    AdvanceKey(kq);
+  }
+}
+
 Task* Partition::Unpark(CommandId id, std::string_view key) {
   KeyQueue* kq = FindKey(key);
   if (!kq || !kq->parked || !kq->head || kq->head->id() != id) return nullptr;

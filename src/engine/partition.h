@@ -85,6 +85,8 @@ class Partition {
   // Takes a waiting task (pending, scheduled or failed) out of the partition so that it
   // can be cancelled; null if it is not here (running, finished, or never here).
   Task* Remove(CommandId id, std::string_view key, bool ordered);
+  // A head the lease broker gave back (withdrawn before any lease): its key moves on.
+  void ForgetWithdrawn(Task* task);
   // Makes the parked head of `key` runnable again (re-drive); null if it is not parked.
   Task* Unpark(CommandId id, std::string_view key);
   // Every task still held, for the stop report; the partition forgets them.
