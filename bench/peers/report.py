@@ -238,6 +238,15 @@ def read_text(path):
         return ""
 
 
+def client_settings(rows):
+    seen = {}
+    for row in rows:
+        if "result" in row:
+            seen.setdefault((row["system"], row["mode"]), row["result"].get("mode", ""))
+    return "\n".join(f"- {SYSTEM_NAMES.get(system, system)} {mode}: {text}"
+                     for (system, mode), text in seen.items())
+
+
 def render_page(rows, meta, settings, fairness, plots_rel):
     stats, errors, unfinished = aggregate(rows)
     systems = systems_in(rows)
@@ -288,6 +297,10 @@ def render_page(rows, meta, settings, fairness, plots_rel):
         "```",
         settings,
         "```",
+        "",
+        "What the clients asked for (the result's `mode`):",
+        "",
+        client_settings(rows),
         "",
     ]
     if fairness:
