@@ -238,6 +238,16 @@ def read_text(path):
         return ""
 
 
+def load_line(rows):
+    """The machine's 1-minute load average as each run ended (2 cores: above 2 is contention)."""
+    loads = [float(row["load"].split()[0]) for row in rows if row.get("load")]
+    if not loads:
+        return ""
+    return (f"Load average (1 min) at the end of each run: median {statistics.median(loads):.1f}, "
+            f"{min(loads):.1f}–{max(loads):.1f} (2 cores: anything above ~2 is other work "
+            "competing with the systems measured).")
+
+
 def client_settings(rows):
     seen = {}
     for row in rows:
@@ -266,6 +276,8 @@ def render_page(rows, meta, settings, fairness, plots_rel):
         "```",
         meta,
         "```",
+        "",
+        load_line(rows),
         "",
     ]
     for mode in MODES:
