@@ -102,6 +102,8 @@ Metrics::~Metrics() = default;
 void Metrics::OnFinished(const Completion& completion) {
   CellBlock& cells = impl_->types.Get(completion.type);
   const int64_t done_ns = completion.finished_steady_ns - completion.submitted_steady_ns;
+  // Every attempt that ran, in process or by a remote worker (lease to outcome).
+  if (completion.run_ns > 0) kRunHist.Observe(cells, completion.run_ns);
   switch (completion.state) {
     case State::kSucceeded:
       cells.Add(kSucceeded, 1);

@@ -159,3 +159,20 @@ TEST(MetricsConcurrency, HooksFromManyThreadsWhileScraping) {
 
 }  // namespace
 }  // namespace cmdq::server
+
+namespace cmdq::server {
+namespace {
+
+TEST(Metrics, EveryAttemptThatRanFeedsTheHandlerDuration) {
+  Metrics m;
+  Completion ran = Done("t", State::kSucceeded, 1'000'000);
+  ran.run_ns = 3'000'000;  // 3 ms
+  m.OnFinished(ran);
+  m.OnFinished(Done("t", State::kCancelled, 0));  // nothing ran
+  const std::string text = m.Render();
+  EXPECT_TRUE(Has(text, "cmdq_handler_duration_seconds_count{type=\"t\"} 1")) << text;
+  EXPECT_TRUE(Has(text, "cmdq_handler_duration_seconds_sum{type=\"t\"} 0.003")) << text;
+}
+
+}  // namespace
+}  // namespace cmdq::server
