@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import sys
 
@@ -51,8 +52,28 @@ class Stat:
         self.max = self.values[-1] if values else None
 
 
-def aggregate(rows):
-    """{(system, mode): {metric: Stat}} plus {(system, mode, workload): [errors]}."""
+def unfinished_of(row, rate_seconds):
+    """Commands of the run not done: the driver counts them; `cmdq bench` reports W1.10k's
+    offered rate, so what it never sent or finished is offered - done."""
+    result = row["result"]
+    extra = result.get("extra", {})
+    if "unfinished" in extra:
+        return extra["unfinished"]
+    rate = result.get("params", {}).get("offered_per_s")
+    if row["workload"] != "W1.10k" or not rate or not rate_seconds:
+        return extra.get("lost", 0)
+    return max(0, round(rate * rate_seconds) - result.get("commands", 0))
+
+
+def rate_seconds_of(meta):
+    """W1.10k's offered seconds from the run's meta.txt ("W1.10k 5 s at 10,000/s")."""
+    match = re.search(r"W1\.10k (\d+(?:\.\d+)?) s at", meta or "")
+    return float(match.group(1)) if match else None
+
+
+def aggregate(rows, rate_seconds=None):
+    """{(system, mode): {metric: Stat}}, {(system, mode, workload): [errors]} and
+    {(system, mode, workload): [commands not done per run]}."""
     figures, errors, unfinished = {}, {}, {}
     for row in rows:
         key = (row["system"], row["mode"])
@@ -60,7 +81,7 @@ def aggregate(rows):
             errors.setdefault(key + (row["workload"],), []).append(row["error"])
             continue
         result = row["result"]
-        left = result.get("extra", {}).get("unfinished", 0)
+        left = unfinished_of(row, rate_seconds)
         if left:
             unfinished.setdefault(key + (row["workload"],), []).append(left)
         for metric, (workload, read) in METRICS.items():
@@ -258,7 +279,7 @@ def client_settings(rows):
 
 
 def render_page(rows, meta, settings, fairness, plots_rel):
-    stats, errors, unfinished = aggregate(rows)
+    stats, errors, unfinished = aggregate(rows, rate_seconds_of(meta))
     systems = systems_in(rows)
     rounds = max((row["round"] for row in rows), default=0)
     parts = [

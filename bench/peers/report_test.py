@@ -39,6 +39,15 @@ class AggregateTest(unittest.TestCase):
         self.assertEqual(unfinished[("redis", "D0", "W1.sat")], [5])
 
 
+    def test_cmdq_bench_unfinished_is_offered_minus_done(self):
+        cmdq = {"system": "cmdq", "mode": "D1", "workload": "W1.10k", "round": 1,
+                "result": {"commands": 33000, "throughput_per_s": 5000,
+                           "params": {"offered_per_s": 10000}, "extra": {"lost": 0}}}
+        _, _, unfinished = report.aggregate([cmdq], report.rate_seconds_of(
+            "rounds 3; W1.10k 5 s at 10,000/s"))
+        self.assertEqual(unfinished[("cmdq", "D1", "W1.10k")], [17000])
+
+
 class TablesTest(unittest.TestCase):
     def test_cells_show_median_and_range(self):
         stats, _, _ = report.aggregate(ROWS)
