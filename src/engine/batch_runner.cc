@@ -105,29 +105,22 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
   task->run_us = end_us - start_us;
   now_us_ = end_us;
   AppendOutcome(batch_, cmd.id, attempt, end_us, slot.name(), std::move(outcome));
-  Settle(p, task, to);
-  if (to == State::kFailed) p.WaitRetry(task, next);
+  Settle(p, task, to, next);
 }
 
-void BatchRunner::Settle(Partition& p, Task* task, State state) {
+void BatchRunner::Settle(Partition& p, Task* task, State state, int64_t retry_due_us) {
   task->state = state;
-  if (state == State::kDead && task->ordered() && task->type->options.park_key_on_dead) {
-    p.Park(task);
-  } else if (state != State::kFailed) {
-    p.Finish(task);
-  }
-  stored_.emplace_back(task, state);
+  stored_.push_back({task, state, p.Place(task, state, retry_due_us)});
 }
 
 void BatchRunner::Flush(Partition& p) {
   const bool wrote = !batch_.empty();
   if (wrote) WriteWithRetry(env_, batch_);
-  for (auto& [task, state] : stored_) {
-    env_.on_stored(*task, state);
-    const bool parked = state == State::kDead && task->key != nullptr;
-    if (state == State::kFailed || parked) continue;
+  for (const Stored& s : stored_) {
+    env_.on_stored(*s.task, s.state);
+    if (!s.left) continue;
     p.ReleaseOne();
-    delete task;
+    delete s.task;
   }
   stored_.clear();
   if (wrote) now_us_ = env_.clock.NowMicros();

@@ -45,13 +45,18 @@ class BatchRunner {
  private:
   void RunTask(Partition& p, Task* task, WorkerSlot& slot);
   bool Admitted(Partition& p, Task* task, int64_t now_us);
-  void Settle(Partition& p, Task* task, State state);
+  void Settle(Partition& p, Task* task, State state, int64_t retry_due_us);
   void Flush(Partition& p);
 
   RunnerEnv env_;
   int64_t now_us_ = 0;  // the last clock reading of this run
   StoreBatch batch_;
-  std::vector<std::pair<Task*, State>> stored_;
+  struct Stored {
+    Task* task;
+    State state;
+    bool left;  // it left the partition (Partition::Place): deleted after the flush
+  };
+  std::vector<Stored> stored_;
 };
 
 }  // namespace cmdq::engine

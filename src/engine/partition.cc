@@ -32,16 +32,17 @@ void Partition::ReleaseOne() {
   if (blocked_producers.load() > 0) depth.notify_all();
 }
 
-void Partition::SettleRemote(Task* task, State state, int64_t due_us) {
+bool Partition::Place(Task* task, State state, int64_t retry_due_us) {
   if (state == State::kFailed) {
-    WaitRetry(task, due_us);
-  } else if (state == State::kDead && task->ordered() && task->type->options.park_key_on_dead) {
-    Park(task);
-  } else {
-    Finish(task);
-    ReleaseOne();
-    delete task;
+    WaitRetry(task, retry_due_us);
+    return false;
   }
+  if (state == State::kDead && task->ordered() && task->type->options.park_key_on_dead) {
+    Park(task);
+    return false;
+  }
+  Finish(task);
+  return true;
 }
 
 bool Partition::InboxEmpty() { return !inbox_nonempty_.load(); }
@@ -58,7 +59,11 @@ void Partition::DrainInbox(int64_t now_us) {
   }
   for (Task* t : drained_) Admit(t, now_us);
   drained_.clear();
-  for (const SettledTask& s : settled_) SettleRemote(s.task, s.state, s.due_us);
+  for (const SettledTask& s : settled_) {
+    if (!Place(s.task, s.state, s.due_us)) continue;
+    ReleaseOne();
+    delete s.task;
+  }
   settled_.clear();
   // Controls run after the tasks that were submitted before them are in place.
   for (Control& c : controls) c.run();

@@ -81,6 +81,11 @@ class Partition {
   void WaitRetry(Task* task, int64_t due_us);
   void Park(Task* task);
   void Defer(Task* task, int64_t due_us);
+  // Puts a task whose attempt ended in `state` where that state belongs: failed → its
+  // retry timer at `retry_due_us`; dead with park_key_on_dead → parks its key; any other
+  // → Finish. True when it left the partition: the caller releases its depth (ReleaseOne)
+  // and deletes it, once the bus has been told. Shared by in-process and remote runs.
+  bool Place(Task* task, State state, int64_t retry_due_us);
 
   // Takes a waiting task (pending, scheduled or failed) out of the partition so that it
   // can be cancelled; null if it is not here (running, finished, or never here).
@@ -105,7 +110,6 @@ class Partition {
 
   void Enqueue(Task* task);
   void AddTimer(Task* task, int64_t due_us);
-  void SettleRemote(Task* task, State state, int64_t due_us);
   void PublishNextDue();
   void AdvanceKey(KeyQueue* kq);
   bool EraseFromReady(Task* task);

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "cmdq/bus.h"
-#include "cmdq/rocksdb_store.h"
 #include "common/temp_dir.h"
+#include "durable/durable_bus.h"
 
 namespace cmdq {
 namespace {
@@ -44,19 +44,11 @@ class SmallDisk {
 };
 
 std::unique_ptr<Bus> StartBus(const std::string& path) {
-  auto store = OpenRocksDbStore({.path = path, .write_buffer_bytes = size_t{4} << 20});
-  EXPECT_TRUE(store.has_value()) << store.error().ToString();
-  if (!store) return nullptr;
-  BusDeps deps;
-  deps.store = std::move(*store);
-  auto bus = Bus::Create(BusOptions{.mode = Mode::kDurable, .workers = 2}, std::move(deps));
-  EXPECT_TRUE(bus.has_value());
-  if (!bus) return nullptr;
-  Handler noop{
-      .execute = [](const HandlerContext&) -> Result<std::string> { return std::string("ok"); }};
-  EXPECT_TRUE((*bus)->Register("t", noop).ok());
-  EXPECT_TRUE((*bus)->Start().ok());
-  return std::move(*bus);
+  return testing::StartDurableBus(path, {}, [](Bus& bus) {
+    return bus.Register("t", {.execute = [](const HandlerContext&) -> Result<std::string> {
+                          return std::string("ok");
+                        }});
+  });
 }
 
 std::vector<Command> Batch(int n, int round) {

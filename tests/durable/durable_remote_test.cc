@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "cmdq/bus.h"
-#include "cmdq/rocksdb_store.h"
 #include "common/temp_dir.h"
+#include "durable/durable_bus.h"
 
 namespace cmdq {
 namespace {
@@ -23,18 +23,9 @@ using testing::TempDir;
 constexpr char kType[] = "remote.job";
 
 std::unique_ptr<Bus> StartRemoteBus(const std::string& path) {
-  auto store = OpenRocksDbStore({.path = path, .write_buffer_bytes = size_t{4} << 20});
-  EXPECT_TRUE(store.has_value()) << store.error().ToString();
-  if (!store) return nullptr;
-  BusDeps deps;
-  deps.store = std::move(*store);
-  auto bus = Bus::Create(BusOptions{.mode = Mode::kDurable, .workers = 2, .lease_drain_wait = 0ms},
-                         std::move(deps));
-  EXPECT_TRUE(bus.has_value()) << bus.error().ToString();
-  if (!bus) return nullptr;
-  EXPECT_TRUE((*bus)->RegisterRemote(kType, {.max_attempts = 3}).ok());
-  EXPECT_TRUE((*bus)->Start().ok());
-  return std::move(*bus);
+  return testing::StartDurableBus(path, {.lease_drain_wait = 0ms}, [](Bus& bus) {
+    return bus.RegisterRemote(kType, {.max_attempts = 3});
+  });
 }
 
 std::vector<LeaseGrant> LeaseAll(Bus& bus, size_t n) {

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "cmdq/bus.h"
-#include "cmdq/rocksdb_store.h"
 #include "common/temp_dir.h"
 #include "durable/cut_store.h"
+#include "durable/durable_bus.h"
 
 namespace cmdq {
 namespace {
@@ -57,18 +57,13 @@ Handler Succeeds() {
 }
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& path) {
-  return OpenRocksDbStore({.path = path, .write_buffer_bytes = size_t{4} << 20});
+  return testing::OpenTestStore(path);
 }
 
 std::unique_ptr<Bus> StartBus(std::unique_ptr<Store> store, Handler handler) {
-  BusDeps deps;
-  deps.store = std::move(store);
-  auto bus = Bus::Create(BusOptions{.mode = Mode::kDurable, .workers = 2}, std::move(deps));
-  EXPECT_TRUE(bus.has_value()) << bus.error().ToString();
-  if (!bus) return nullptr;
-  EXPECT_TRUE((*bus)->Register("t", std::move(handler), kFastRetry).ok());
-  EXPECT_TRUE((*bus)->Start().ok());
-  return std::move(*bus);
+  return testing::StartDurableBus(std::move(store), {}, [&](Bus& bus) {
+    return bus.Register("t", std::move(handler), kFastRetry);
+  });
 }
 
 std::vector<CommandId> SubmitBlocking(Bus& bus) {
