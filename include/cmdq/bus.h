@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -158,6 +159,12 @@ class Bus {
   // high durable throughput. Each command gets its own result, in order; a refused one
   // changes nothing and does not stop the others.
   std::vector<Result<CommandId>> SubmitBatch(std::vector<Command> commands);
+  // SubmitBatch for an event loop, which must not block. In async mode, when every
+  // command finds room in its partition at once, it is SubmitBatch. Otherwise (a full
+  // partition; or the durable and sync modes, whose submits wait for the disk or run the
+  // handler) it submits nothing, leaves `commands` as they came and returns nullopt:
+  // call SubmitBatch where blocking is fine.
+  std::optional<std::vector<Result<CommandId>>> TrySubmitBatch(std::vector<Command>& commands);
   // Submits and waits for the final state; returns the handler's result, or the error of
   // the last attempt (the command went dead, was cancelled, or `timeout` elapsed).
   Result<std::string> Execute(Command command,
@@ -201,6 +208,10 @@ class Bus {
   // mode) and returns once stored, one Status per outcome, in order: kNotFound (field
   // "lease") when the lease is unknown, expired or not this command's.
   std::vector<Status> Finish(std::vector<RemoteOutcome> outcomes);
+
+  // The mode it runs in. In kAsync, Finish and a Lease without wait never block (nothing
+  // is synced): an event loop may call them on its own thread.
+  Mode mode() const;
 
   // Commands queued or waiting in all partitions now (async); for progress displays.
   uint64_t QueueDepth() const;

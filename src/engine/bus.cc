@@ -56,6 +56,10 @@ Result<CommandId> Bus::Submit(Command command) { return impl_->Submit(std::move(
 std::vector<Result<CommandId>> Bus::SubmitBatch(std::vector<Command> commands) {
   return impl_->SubmitBatch(std::move(commands));
 }
+std::optional<std::vector<Result<CommandId>>> Bus::TrySubmitBatch(std::vector<Command>& commands) {
+  return impl_->TrySubmitBatch(commands);
+}
+Mode Bus::mode() const { return impl_->mode(); }
 Result<std::string> Bus::Execute(Command command, std::chrono::milliseconds timeout) {
   return impl_->Execute(std::move(command), timeout);
 }

@@ -27,6 +27,14 @@ BusOptions OnePartition(uint32_t workers = 1) {
 
 State StateOf(Bus& bus, CommandId id) { return bus.Get(id)->state; }
 
+// A handler that waits at `gate` until the test opens it.
+Handler PassesThrough(Gate& gate) {
+  return Handler{.execute = [&gate](const HandlerContext&) -> Result<std::string> {
+    gate.Pass();
+    return std::string();
+  }};
+}
+
 TEST(AsyncBus, SubmitReturnsAtOnceAndWaitGivesTheResult) {
   auto bus = MakeBus();
   ASSERT_TRUE(bus->Register("t", Returns("r")).ok());
@@ -195,12 +203,7 @@ TEST(AsyncBus, FailFastBackpressureRefusesWhenThePartitionIsFull) {
   o.backpressure = Backpressure::kFailFast;
   auto bus = MakeBus(o);
   Gate gate;
-  ASSERT_TRUE(
-      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
-                      gate.Pass();
-                      return std::string();
-                    }})
-          .ok());
+  ASSERT_TRUE(bus->Register("t", PassesThrough(gate)).ok());
   ASSERT_TRUE(bus->Start().ok());
   ASSERT_TRUE(bus->Submit(Cmd("t", "a")).has_value());
   ASSERT_TRUE(bus->Submit(Cmd("t", "b")).has_value());
@@ -213,17 +216,64 @@ TEST(AsyncBus, FailFastBackpressureRefusesWhenThePartitionIsFull) {
   EXPECT_TRUE(bus->Submit(Cmd("t", "c")).has_value());
 }
 
+// TrySubmitBatch is the event loop's submit: all of a batch or, when a partition is
+// full, none of it, with the commands handed back untouched and their keys unclaimed.
+TEST(AsyncBus, TrySubmitBatchTakesAllOrNoneAndNeverBlocks) {
+  BusOptions o = OnePartition();
+  o.queue_capacity = 3;  // kBlock: SubmitBatch would wait for room
+  auto bus = MakeBus(o);
+  Gate gate;
+  ASSERT_TRUE(bus->Register("t", PassesThrough(gate)).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  std::vector<Command> first{Cmd("t", "a", "1"), Cmd("t", "b", "2")};
+  auto taken = bus->TrySubmitBatch(first);
+  ASSERT_TRUE(taken.has_value());
+  ASSERT_EQ(taken->size(), 2u);
+  EXPECT_TRUE((*taken)[0].has_value() && (*taken)[1].has_value());
+
+  // One slot is left; two commands (one bad, one with an idempotency key) need more.
+  Command keyed = Cmd("t", "c", "3");
+  keyed.idempotency_key = "once";
+  std::vector<Command> second{Cmd("no.such.type", "x"), keyed, Cmd("t", "d", "4")};
+  EXPECT_FALSE(bus->TrySubmitBatch(second).has_value());
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_EQ(second[0].type, "no.such.type");  // even a refused command is given back
+  EXPECT_EQ(second[1].payload, "3");
+  EXPECT_EQ(second[1].idempotency_key, "once");
+  EXPECT_FALSE(second[1].id.valid());
+  EXPECT_EQ(second[2].payload, "4");
+  EXPECT_EQ(bus->List(ListQuery{})->records.size(), 2u);  // nothing of it was stored
+
+  // Once there is room, the same commands go in, and the key names a new command.
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return bus->QueueDepth() == 0; }));
+  auto now = bus->TrySubmitBatch(second);
+  ASSERT_TRUE(now.has_value());
+  EXPECT_FALSE((*now)[0].has_value());
+  ASSERT_TRUE((*now)[1].has_value());
+  ASSERT_TRUE((*now)[2].has_value());
+  EXPECT_EQ(bus->Wait(*(*now)[1], 5s)->command.payload, "3");
+  EXPECT_EQ(bus->List(ListQuery{})->records.size(), 4u);
+}
+
+TEST(AsyncBus, TrySubmitBatchLeavesSyncModeSubmitsToTheBlockingPath) {
+  BusOptions o;
+  o.mode = Mode::kSync;
+  auto bus = MakeBus(o);
+  ASSERT_TRUE(bus->Register("t", Returns("r")).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  std::vector<Command> commands{Cmd("t", "a")};
+  EXPECT_FALSE(bus->TrySubmitBatch(commands).has_value());
+  EXPECT_EQ(commands[0].type, "t");
+  EXPECT_EQ(bus->mode(), Mode::kSync);
+}
+
 TEST(AsyncBus, BlockingBackpressureWaitsForRoom) {
   BusOptions o = OnePartition();
   o.queue_capacity = 1;
   auto bus = MakeBus(o);
   Gate gate;
-  ASSERT_TRUE(
-      bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
-                      gate.Pass();
-                      return std::string();
-                    }})
-          .ok());
+  ASSERT_TRUE(bus->Register("t", PassesThrough(gate)).ok());
   ASSERT_TRUE(bus->Start().ok());
   ASSERT_TRUE(bus->Submit(Cmd("t", "a")).has_value());
   std::atomic<bool> second_done{false};

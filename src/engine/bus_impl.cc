@@ -171,7 +171,7 @@ void Bus::Impl::OnStored(CommandId id, State state, uint32_t attempt, int64_t su
   }
 }
 
-Result<std::shared_ptr<const Command>> Bus::Impl::Admit(Command command, engine::TypeEntry** type,
+Result<std::shared_ptr<const Command>> Bus::Impl::Admit(Command& command, engine::TypeEntry** type,
                                                         CommandId* existing) {
   const int64_t now = clock_->NowMicros();
   *type = registry_.Find(command.type);
@@ -195,7 +195,7 @@ Result<CommandId> Bus::Impl::Submit(Command command) {
   }
   engine::TypeEntry* type = nullptr;
   CommandId existing;
-  auto cmd = Admit(std::move(command), &type, &existing);
+  auto cmd = Admit(command, &type, &existing);
   if (!cmd) return Error(cmd.error());
   if (!*cmd) return existing;  // an idempotent repeat
   if (options_.mode == Mode::kSync) return SubmitSync(std::move(*cmd), *type);
@@ -206,7 +206,7 @@ Result<CommandId> Bus::Impl::Submit(Command command) {
   one.clear();
   one.emplace_back(std::move(*cmd), type);
   one_result.assign(1, &result);
-  Enqueue(one, one_result);
+  Enqueue(one, one_result, BackpressureRoom());
   one.clear();
   return result;
 }
@@ -222,19 +222,36 @@ Result<CommandId> Bus::Impl::SubmitSync(std::shared_ptr<const Command> cmd,
 
 std::vector<Result<CommandId>> Bus::Impl::SubmitBatch(std::vector<Command> commands) {
   InFlight guard(submits_in_flight_);
-  std::vector<Result<CommandId>> results(commands.size(), CommandId());
+  std::vector<Result<CommandId>> results;
+  SubmitAll(commands, BackpressureRoom(), results);
+  return results;
+}
+
+std::optional<std::vector<Result<CommandId>>> Bus::Impl::TrySubmitBatch(
+    std::vector<Command>& commands) {
+  if (options_.mode != Mode::kAsync) return std::nullopt;  // it waits for a disk or a handler
+  InFlight guard(submits_in_flight_);
+  std::vector<Result<CommandId>> results;
+  if (!SubmitAll(commands, Room::kAllOrNone, results)) return std::nullopt;
+  return results;
+}
+
+bool Bus::Impl::SubmitAll(std::vector<Command>& commands, Room room,
+                          std::vector<Result<CommandId>>& results) {
+  results.assign(commands.size(), CommandId());
   if (phase_.load() != Phase::kRunning) {
     for (auto& r : results) {
       r = Error(Status::Unavailable("the bus is not running (call Start(); or it has stopped)"));
     }
-    return results;
+    return true;
   }
   std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>> admitted;
   std::vector<Result<CommandId>*> admitted_results;
+  std::vector<size_t> admitted_index;  // where each admitted command came from
   for (size_t i = 0; i < commands.size(); ++i) {
     engine::TypeEntry* type = nullptr;
     CommandId existing;
-    auto cmd = Admit(std::move(commands[i]), &type, &existing);
+    auto cmd = Admit(commands[i], &type, &existing);
     if (!cmd) {
       results[i] = Error(cmd.error());
     } else if (!*cmd) {
@@ -244,10 +261,20 @@ std::vector<Result<CommandId>> Bus::Impl::SubmitBatch(std::vector<Command> comma
     } else {
       admitted.emplace_back(std::move(*cmd), type);
       admitted_results.push_back(&results[i]);
+      admitted_index.push_back(i);
     }
   }
-  if (!admitted.empty()) Enqueue(admitted, admitted_results);
-  return results;
+  if (admitted.empty() || Enqueue(admitted, admitted_results, room)) return true;
+  // A full partition refused a non-blocking submit: undo the admissions, give the
+  // commands back as they came (the rare path, so a copy), and let the caller block.
+  for (size_t k = 0; k < admitted.size(); ++k) {
+    const Command& cmd = *admitted[k].first;
+    if (!cmd.idempotency_key.empty()) dedup_.Release(cmd.idempotency_key, cmd.id);
+    Command& back = commands[admitted_index[k]] = cmd;
+    back.id = CommandId();  // Admit gave these; the next Admit gives them again
+    back.created_at_us = 0;
+  }
+  return false;
 }
 
 Status Bus::Impl::WriteBatch(StoreBatch& batch) {
@@ -257,18 +284,28 @@ Status Bus::Impl::WriteBatch(StoreBatch& batch) {
   return s;
 }
 
-void Bus::Impl::Enqueue(
+bool Bus::Impl::Enqueue(
     std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
-    std::vector<Result<CommandId>*>& results) {
-  const bool block = options_.backpressure == Backpressure::kBlock;
+    std::vector<Result<CommandId>*>& results, Room room) {
   thread_local StoreBatch batch;
   std::vector<engine::Task*> tasks;
   tasks.reserve(cmds.size());
   for (size_t i = 0; i < cmds.size(); ++i) {
     auto& [cmd, type] = cmds[i];
     const uint32_t index = engine_->PartitionOf(*cmd, type->options.ordered);
-    if (Status s = engine_->Reserve(engine_->partition(index), options_.queue_capacity, block);
+    if (Status s = engine_->Reserve(engine_->partition(index), options_.queue_capacity,
+                                    room == Room::kWait);
         !s.ok()) {
+      if (room == Room::kAllOrNone) {
+        // Give back the room taken so far; nothing was written yet.
+        for (engine::Task* task : tasks) {
+          if (!task) continue;
+          engine_->partition(task->partition).ReleaseOne();
+          delete task;
+        }
+        batch.Clear();
+        return false;
+      }
       *results[i] = Error(s);
       tasks.push_back(nullptr);
       continue;
@@ -302,6 +339,7 @@ void Bus::Impl::Enqueue(
     *results[i] = task->id();
     engine_->Enqueue(task);
   }
+  return true;
 }
 
 Result<std::string> Bus::Impl::Execute(Command command, std::chrono::milliseconds timeout) {

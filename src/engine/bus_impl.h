@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 
 #include "cmdq/bus.h"
@@ -28,6 +29,8 @@ class Bus::Impl {
   StopReport Stop(StopMode mode);
   Result<CommandId> Submit(Command command);
   std::vector<Result<CommandId>> SubmitBatch(std::vector<Command> commands);
+  std::optional<std::vector<Result<CommandId>>> TrySubmitBatch(std::vector<Command>& commands);
+  Mode mode() const { return options_.mode; }
   Result<std::string> Execute(Command command, std::chrono::milliseconds timeout);
   Result<Record> Wait(CommandId id, std::chrono::milliseconds timeout);
   Result<Record> Get(CommandId id) const;
@@ -61,11 +64,29 @@ class Bus::Impl {
     Status error;
   };
 
-  Result<std::shared_ptr<const Command>> Admit(Command command, engine::TypeEntry** type,
+  // What a submit does when a command's partition is full.
+  enum class Room : uint8_t {
+    kWait,       // waits for room (Backpressure::kBlock)
+    kFailEach,   // that command fails with kResourceExhausted (Backpressure::kFailFast)
+    kAllOrNone,  // nothing of the batch is submitted (TrySubmitBatch)
+  };
+  Room BackpressureRoom() const {
+    return options_.backpressure == Backpressure::kBlock ? Room::kWait : Room::kFailEach;
+  }
+
+  // Validates `command`, gives it an id and claims its idempotency key: the command moved
+  // into the result, or nullptr for a repeat (*existing says of what). On an error
+  // `command` is left as it was.
+  Result<std::shared_ptr<const Command>> Admit(Command& command, engine::TypeEntry** type,
                                                CommandId* existing);
+  // Admits and submits `commands`, filling `results`. False only for Room::kAllOrNone
+  // when a partition was full: then nothing changed and `commands` are as they came.
+  bool SubmitAll(std::vector<Command>& commands, Room room,
+                 std::vector<Result<CommandId>>& results);
   // Stores and queues admitted commands (async and durable modes); fills `results`.
-  void Enqueue(std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
-               std::vector<Result<CommandId>*>& results);
+  // False only for Room::kAllOrNone when a partition was full: nothing was stored.
+  bool Enqueue(std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
+               std::vector<Result<CommandId>*>& results, Room room);
   Status WriteBatch(StoreBatch& batch);
   Result<CommandId> SubmitSync(std::shared_ptr<const Command> command, engine::TypeEntry& type);
   Result<SyncResult> RunSync(std::shared_ptr<const Command> command, engine::TypeEntry& type,

@@ -62,8 +62,10 @@ class CommandRoutes {
       co_return std::move(*limited);
     }
     std::string type = command->type;
-    auto submit = [this, c = std::move(*command)]() mutable { return bus_.Submit(std::move(c)); };
-    Result<CommandId> id = co_await RunBlocking(ctx_.blocking, std::move(submit));
+    std::vector<Command> one;
+    one.push_back(std::move(*command));
+    std::vector<Result<CommandId>> submitted = co_await SubmitCommands(one);
+    Result<CommandId>& id = submitted.at(0);
     if (!id) co_return ErrorResponse(id.error());
     if (ctx_.ops.metrics != nullptr) ctx_.ops.metrics->OnSubmitted(type);
     if (!*wait) co_return OkJson(protocol::SubmitResultJson(*id));
@@ -141,11 +143,7 @@ class CommandRoutes {
       types.reserve(commands.size());
       for (const Command& command : commands) types.push_back(command.type);
     }
-    auto submit = [this, c = std::move(commands)]() mutable {
-      return bus_.SubmitBatch(std::move(c));
-    };
-    std::vector<Result<CommandId>> submitted =
-        co_await RunBlocking(ctx_.blocking, std::move(submit));
+    std::vector<Result<CommandId>> submitted = co_await SubmitCommands(commands);
     // Each parsed item took the next submit result, in order.
     auto next = submitted.begin();
     for (Result<CommandId>& result : results) {
@@ -166,6 +164,14 @@ class CommandRoutes {
       records.push_back(std::move(record));
     }
     co_return OkJson(BatchRecordsJson(records));
+  }
+
+  // On this thread when the Bus can take the commands without blocking (async mode, with
+  // room in their partitions); else on the blocking pool (durable mode waits for fsync).
+  asio::awaitable<std::vector<Result<CommandId>>> SubmitCommands(std::vector<Command>& commands) {
+    if (auto now = bus_.TrySubmitBatch(commands)) co_return std::move(*now);
+    auto submit = [this, &commands] { return bus_.SubmitBatch(std::move(commands)); };
+    co_return co_await RunBlocking(ctx_.blocking, submit);
   }
 
   // Accepted commands by type, one OnSubmitted per run of equal types (batches are

@@ -71,8 +71,8 @@ class WorkerRoutes {
       const bool may_wait = SteadyClock::now() < deadline;
       auto signal = AsyncSignal::Make(executor);
       const uint64_t ticket = may_wait ? bus_.OnLeasable(ask.types, signal->FireCallback()) : 0;
-      auto lease = [this, &ask] { return bus_.Lease(ask, milliseconds(0)); };
-      Result<std::vector<LeaseGrant>> grants = co_await RunBlocking(ctx_.blocking, lease);
+      // Without a wait a lease never blocks: it is answered on this thread.
+      Result<std::vector<LeaseGrant>> grants = bus_.Lease(ask, milliseconds(0));
       if (!grants || !grants->empty() || !may_wait) {
         if (may_wait) bus_.CancelLeasable(ticket);
         if (!grants) co_return ErrorResponse(grants.error());
@@ -89,10 +89,8 @@ class WorkerRoutes {
     if (auto q = ParseWaitQuery(rc.query, false, {}); !q) co_return ErrorResponse(q.error());
     auto request = protocol::ParseHeartbeat(rc.request.body(), ctx_.options.lease_limits);
     if (!request) co_return ErrorResponse(request.error());
-    auto heartbeat = [this, &token, &request] {
-      return bus_.Heartbeat(*token, milliseconds(request->lease_ms));
-    };
-    Result<int64_t> deadline = co_await RunBlocking(ctx_.blocking, heartbeat);
+    // Leases live in memory: a heartbeat never blocks.
+    Result<int64_t> deadline = bus_.Heartbeat(*token, milliseconds(request->lease_ms));
     if (!deadline) co_return ErrorResponse(deadline.error());
     protocol::JsonWriter w(96);
     w.BeginObject().Key("lease").String(*token).Key("deadline").Time(*deadline).EndObject();
@@ -139,8 +137,7 @@ class WorkerRoutes {
           std::visit([id = item->id](auto& request) { return ToOutcome(id, std::move(request)); },
                      item->outcome));
     }
-    auto finish = [this, o = std::move(outcomes)]() mutable { return bus_.Finish(std::move(o)); };
-    std::vector<Status> statuses = co_await RunBlocking(ctx_.blocking, std::move(finish));
+    std::vector<Status> statuses = co_await FinishOutcomes(outcomes);
     auto next = statuses.begin();
     for (Result<CommandId>& result : results) {
       if (!result) continue;
@@ -162,10 +159,17 @@ class WorkerRoutes {
   // by value are what GCC 12 gets wrong).
   asio::awaitable<HttpResponse> FinishOne(std::vector<RemoteOutcome>& one) {
     const CommandId id = one.at(0).id;
-    auto finish = [this, &one] { return bus_.Finish(std::move(one)); };
-    std::vector<Status> statuses = co_await RunBlocking(ctx_.blocking, finish);
+    std::vector<Status> statuses = co_await FinishOutcomes(one);
     if (!statuses.at(0).ok()) co_return ErrorResponse(statuses[0]);
     co_return OkJson(protocol::SubmitResultJson(id));
+  }
+
+  // In async mode nothing is synced, so Finish runs on this thread; in durable mode it
+  // waits for the group commit, on the blocking pool.
+  asio::awaitable<std::vector<Status>> FinishOutcomes(std::vector<RemoteOutcome>& outcomes) {
+    if (bus_.mode() == Mode::kAsync) co_return bus_.Finish(std::move(outcomes));
+    auto finish = [this, &outcomes] { return bus_.Finish(std::move(outcomes)); };
+    co_return co_await RunBlocking(ctx_.blocking, finish);
   }
 
   ServerContext& ctx_;
