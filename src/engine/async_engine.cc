@@ -68,10 +68,36 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
   }
 }
 
-void AsyncEngine::Enqueue(Task* task) {
+void AsyncEngine::Enqueue(Task* task, bool offer_here) {
   Partition& p = *partitions_[task->partition];
   p.PushTask(task);
-  run_queue_.Schedule(p);
+  if (!offer_here || !task->type->remote || !running_.load()) {
+    run_queue_.Schedule(p);
+    return;
+  }
+  if (p.scheduled.load() || p.scheduled.exchange(true)) return;  // its holder drains the inbox
+  OfferReadyHeads(p);
+}
+
+void AsyncEngine::OfferReadyHeads(Partition& p) {
+  const int64_t now = clock_.NowMicros();
+  p.DrainInbox(now);
+  p.ReleaseDue(now);
+  while (Task* t = p.PeekReady()) {
+    // In-process work, and the per-key limits of unordered types, are a worker's to judge.
+    const bool limited = !t->ordered() && t->type->options.max_concurrency_per_key != 0;
+    if (!t->type->remote || limited) break;
+    p.PopReady();
+    broker_.Offer(t);
+  }
+  p.PublishOldest();
+  if (p.HasReady()) {
+    run_queue_.Requeue(p);
+    return;
+  }
+  p.scheduled.store(false);
+  // As in WorkerLoop: something may have arrived after the check, before the flag fell.
+  if (p.HasIncoming(clock_.NowMicros())) run_queue_.Schedule(p);
 }
 
 Status AsyncEngine::RunOnOwner(uint32_t partition, std::function<Status()> fn) {

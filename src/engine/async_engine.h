@@ -50,8 +50,12 @@ class AsyncEngine {
   // Makes room for one task in `p` (the caller then Enqueues it): waits while full when
   // `block`, else fails with kResourceExhausted.
   Status Reserve(Partition& p, uint32_t capacity, bool block);
-  // Takes ownership of `task`, whose room was reserved. Any thread.
-  void Enqueue(Task* task);
+  // Takes ownership of `task`, whose room was reserved. Any thread; it never runs a
+  // handler, so event loops may call it. With `offer_here`, a remote type's task whose
+  // partition is idle is offered to the broker by the caller itself: for lone submits,
+  // it spares a worker's wake-up on the way to the remote worker (two context switches);
+  // big batches are better left to the workers, which take a partition's tasks together.
+  void Enqueue(Task* task, bool offer_here = false);
   // Runs `fn` on the owner of the partition and returns its status; kUnavailable once
   // stopped.
   Status RunOnOwner(uint32_t partition, std::function<Status()> fn);
@@ -63,6 +67,9 @@ class AsyncEngine {
 
  private:
   void WorkerLoop(size_t index);
+  // The caller holds `p` (its `scheduled` flag): offers the ready heads of remote types to
+  // the broker, then lets go, or hands `p` to a worker if in-process work is ready.
+  void OfferReadyHeads(Partition& p);
 
   Store& store_;
   GroupCommitter* committer_;

@@ -63,6 +63,7 @@ class Partition {
   // Makes tasks whose time has come runnable.
   void ReleaseDue(int64_t now_us);
   Task* PopReady();
+  Task* PeekReady() const { return ready_.empty() ? nullptr : ready_.front(); }
   void PublishOldest();
   bool HasReady() const { return !ready_.empty(); }
   // Work to do now: ready tasks, an inbox to drain, or a timer that is due. Owner only.

@@ -20,7 +20,8 @@ class RunQueue {
  public:
   // Queues `p` unless it is queued or claimed already. Any thread.
   void Schedule(Partition& p);
-  // Queues a partition its worker still holds (it has more work). Worker only.
+  // Queues a partition its holder still holds (it has more work): a worker, or a
+  // producer that offered from it (AsyncEngine::Enqueue).
   void Requeue(Partition& p);
   // Blocks until a partition is ready or Close(); null once closed. Marks the caller busy.
   Partition* Claim();
