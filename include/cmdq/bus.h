@@ -76,6 +76,9 @@ struct BusOptions {
   std::chrono::seconds max_schedule_skew{std::chrono::hours(24 * 365)};
   // How long an idempotency key is remembered.
   std::chrono::seconds dedup_window{std::chrono::hours(24)};
+  // The most idempotency keys remembered (about 100 bytes each): past it the oldest are
+  // forgotten early, so under heavy load the window is as long as this many submits.
+  size_t dedup_max_keys = 1'000'000;
   // Node id stamped into command ids (0..1023): distinct per process of one cluster.
   uint32_t node_id = 0;
   // Called on a worker (or the caller's) thread after each final state is stored. Keep it

@@ -32,7 +32,8 @@ Bus::Impl::Impl(BusOptions options, BusDeps deps)
       cache_(std::move(deps.cache)),
       clock_(deps.clock),
       ids_(options_.node_id, deps.clock),
-      dedup_(std::chrono::duration_cast<std::chrono::microseconds>(options_.dedup_window).count()),
+      dedup_(std::chrono::duration_cast<std::chrono::microseconds>(options_.dedup_window).count(),
+             options_.dedup_max_keys),
       clock_target_(std::make_shared<std::atomic<engine::AsyncEngine*>>(nullptr)) {}
 
 Bus::Impl::~Impl() {

@@ -1,38 +1,59 @@
 #include "engine/dedup_table.h"
 
-#include "core/partitioner.h"
+#include <xxhash.h>
+
+#include <algorithm>
 
 namespace cmdq::engine {
 
-DedupTable::Shard& DedupTable::ShardOf(std::string_view key) {
-  return shards_[KeyHash(key) % kShards];
+DedupTable::DedupTable(int64_t window_us, size_t max_keys)
+    : window_us_(window_us), max_per_shard_(std::max<size_t>(1, max_keys / kShards)) {}
+
+DedupTable::Digest DedupTable::DigestOf(std::string_view key) {
+  const XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
+  return Digest{h.low64, h.high64};
 }
 
-void DedupTable::DropExpired(Shard& shard, int64_t now_us) {
-  while (!shard.by_expiry.empty() && shard.by_expiry.front().first <= now_us) {
-    auto it = shard.claims.find(shard.by_expiry.front().second);
-    // A key may have been re-claimed after expiry; drop it only if this entry is its claim.
-    if (it != shard.claims.end() && it->second.expires_us <= now_us) shard.claims.erase(it);
+void DedupTable::DropOld(Shard& shard, int64_t now_us) const {
+  while (!shard.by_expiry.empty() &&
+         (shard.by_expiry.front().first <= now_us || shard.by_expiry.size() >= max_per_shard_)) {
+    const auto& [expires_us, digest] = shard.by_expiry.front();
+    auto it = shard.claims.find(digest);
+    // A key may have been claimed again after a release; drop it only if this entry is
+    // its claim.
+    if (it != shard.claims.end() && it->second.expires_us == expires_us) shard.claims.erase(it);
     shard.by_expiry.pop_front();
   }
 }
 
 std::optional<CommandId> DedupTable::ClaimOrGet(std::string_view key, CommandId id,
                                                 int64_t now_us) {
-  Shard& shard = ShardOf(key);
+  const Digest digest = DigestOf(key);
+  Shard& shard = ShardOf(digest);
   std::lock_guard lock(shard.mu);
-  DropExpired(shard, now_us);
-  auto [it, inserted] = shard.claims.try_emplace(std::string(key), Claim{id, now_us + window_us_});
+  DropOld(shard, now_us);
+  const int64_t expires_us = now_us + window_us_;
+  auto [it, inserted] = shard.claims.try_emplace(digest, Claim{id, expires_us});
   if (!inserted) return it->second.id;
-  shard.by_expiry.emplace_back(now_us + window_us_, std::string(key));
+  shard.by_expiry.emplace_back(expires_us, digest);
   return std::nullopt;
 }
 
 void DedupTable::Release(std::string_view key, CommandId id) {
-  Shard& shard = ShardOf(key);
+  const Digest digest = DigestOf(key);
+  Shard& shard = ShardOf(digest);
   std::lock_guard lock(shard.mu);
-  auto it = shard.claims.find(std::string(key));
+  auto it = shard.claims.find(digest);
   if (it != shard.claims.end() && it->second.id == id) shard.claims.erase(it);
+}
+
+size_t DedupTable::size() {
+  size_t n = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    n += shard.claims.size();
+  }
+  return n;
 }
 
 }  // namespace cmdq::engine
