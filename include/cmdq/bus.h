@@ -201,8 +201,11 @@ class Bus {
   Result<std::vector<LeaseGrant>> Lease(const LeaseAsk& ask, std::chrono::milliseconds wait);
   // For servers that long-poll without a thread: calls `ready` once (any thread, keep it
   // short) as soon as a command of one of `types` may be leasable (at once if one is),
-  // or when the bus stops. Returns a ticket for CancelLeasable.
-  uint64_t OnLeasable(const std::vector<std::string>& types, std::function<void()> ready);
+  // or when the bus stops. One offered command wakes one waiter, not all (no thundering
+  // herd of empty answers): `ready` returns false when its waiter is gone, and a woken
+  // waiter must call CancelLeasable once it has tried to lease, which passes the wake-up
+  // on if it left a command behind. Returns a ticket for CancelLeasable.
+  uint64_t OnLeasable(const std::vector<std::string>& types, std::function<bool()> ready);
   void CancelLeasable(uint64_t ticket);
   // Extends a lease by `extend` from now (0 = its own duration); returns the new deadline
   // (unix µs). kNotFound (field "lease") for an unknown or expired lease.

@@ -79,7 +79,7 @@ void Bus::Unwatch(CommandId id, uint64_t ticket) { impl_->Unwatch(id, ticket); }
 Result<std::vector<LeaseGrant>> Bus::Lease(const LeaseAsk& ask, std::chrono::milliseconds wait) {
   return impl_->Lease(ask, wait);
 }
-uint64_t Bus::OnLeasable(const std::vector<std::string>& types, std::function<void()> ready) {
+uint64_t Bus::OnLeasable(const std::vector<std::string>& types, std::function<bool()> ready) {
   return impl_->OnLeasable(types, std::move(ready));
 }
 void Bus::CancelLeasable(uint64_t ticket) { impl_->CancelLeasable(ticket); }

@@ -43,7 +43,7 @@ class Bus::Impl {
   void Unwatch(CommandId id, uint64_t ticket);
   // Remote workers (bus_remote.cc).
   Result<std::vector<LeaseGrant>> Lease(const LeaseAsk& ask, std::chrono::milliseconds wait);
-  uint64_t OnLeasable(const std::vector<std::string>& types, std::function<void()> ready);
+  uint64_t OnLeasable(const std::vector<std::string>& types, std::function<bool()> ready);
   void CancelLeasable(uint64_t ticket);
   Result<int64_t> Heartbeat(std::string_view token, std::chrono::milliseconds extend);
   std::vector<Status> Finish(std::vector<RemoteOutcome> outcomes);

@@ -53,7 +53,7 @@ Result<std::vector<LeaseGrant>> Bus::Impl::Lease(const LeaseAsk& ask,
   return engine_->broker().Lease(broker_ask, std::chrono::steady_clock::now() + wait);
 }
 
-uint64_t Bus::Impl::OnLeasable(const std::vector<std::string>& names, std::function<void()> ready) {
+uint64_t Bus::Impl::OnLeasable(const std::vector<std::string>& names, std::function<bool()> ready) {
   auto types = RemoteTypes(names);
   if (!engine_ || !types) {
     ready();  // nothing to wait for: the caller's lease answers with the error

@@ -231,7 +231,10 @@ TEST(BusRemote, CancelRefusesALeasedCommandAndTakesWaitingOnes) {
   auto behind = *bus->Submit(Cmd(kType, "third"));
   ASSERT_TRUE(Eventually([&] {  // until the broker offers it
     auto ready = std::make_shared<std::atomic<bool>>(false);
-    bus->CancelLeasable(bus->OnLeasable({kType}, [ready] { ready->store(true); }));
+    bus->CancelLeasable(bus->OnLeasable({kType}, [ready] {
+      ready->store(true);
+      return true;
+    }));
     return ready->load();
   }));
   EXPECT_TRUE(bus->Cancel(unleased).ok());
@@ -280,21 +283,61 @@ TEST(BusRemote, LongPollAnswersWhenACommandArrives) {
 TEST(BusRemote, OnLeasableFiresWhenOfferedAndAtOnceWhenWaiting) {
   auto bus = RemoteBus();
   std::atomic<int> fired{0};
-  const uint64_t ticket = bus->OnLeasable({kType}, [&] { fired.fetch_add(1); });
+  auto count = [&](int n) {
+    return [&fired, n] {
+      fired.fetch_add(n);
+      return true;
+    };
+  };
+  const uint64_t ticket = bus->OnLeasable({kType}, count(1));
   EXPECT_NE(ticket, 0u);
   EXPECT_EQ(fired.load(), 0);
   ASSERT_TRUE(bus->Submit(Cmd(kType, "k")).has_value());
   ASSERT_TRUE(Eventually([&] { return fired.load() == 1; }));
   // One waits now: a new listener is told at once.
-  EXPECT_EQ(bus->OnLeasable({kType}, [&] { fired.fetch_add(1); }), 0u);
+  EXPECT_EQ(bus->OnLeasable({kType}, count(1)), 0u);
   EXPECT_EQ(fired.load(), 2);
   // A cancelled listener is never called.
   auto g = LeaseN(*bus, 1);
-  const uint64_t t2 = bus->OnLeasable({kType}, [&] { fired.fetch_add(100); });
+  const uint64_t t2 = bus->OnLeasable({kType}, count(100));
   bus->CancelLeasable(t2);
   ASSERT_TRUE(bus->Submit(Cmd(kType, "k2")).has_value());
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(fired.load(), 2);
+  bus->CancelLeasable(ticket);
+}
+
+// Many idle workers, one command: one of them is woken, not all (each woken worker
+// would answer its client with an empty lease). A woken waiter that is gone, or that
+// leaves the command behind, passes the wake-up on.
+TEST(BusRemote, AnOfferWakesOneWaiterAndUnusedWakeUpsPassOn) {
+  auto bus = RemoteBus();
+  std::atomic<int> a{0}, b{0}, c{0};
+  auto counter = [](std::atomic<int>& n, bool there) {
+    return [&n, there] {
+      n.fetch_add(1);
+      return there;
+    };
+  };
+  const uint64_t ta = bus->OnLeasable({kType}, counter(a, /*there=*/false));  // gone
+  const uint64_t tb = bus->OnLeasable({kType}, counter(b, true));
+  const uint64_t tc = bus->OnLeasable({kType}, counter(c, true));
+  ASSERT_TRUE(bus->Submit(Cmd(kType, "k")).has_value());
+  ASSERT_TRUE(Eventually([&] { return b.load() == 1; }));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(a.load(), 1);  // tried first, and gone
+  EXPECT_EQ(c.load(), 0);  // not woken for a command that b takes
+  // b does not lease it: cancelling its woken listener wakes c.
+  bus->CancelLeasable(tb);
+  ASSERT_TRUE(Eventually([&] { return c.load() == 1; }));
+  // c leases it; its cancel then passes nothing on.
+  ASSERT_EQ(LeaseN(*bus, 1).size(), 1u);
+  const uint64_t td = bus->OnLeasable({kType}, counter(a, true));
+  bus->CancelLeasable(tc);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(a.load(), 1);
+  bus->CancelLeasable(td);
+  bus->CancelLeasable(ta);
 }
 
 TEST(BusRemote, WatchFiresOnceWhenTheCommandIsTerminal) {

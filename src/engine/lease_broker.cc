@@ -33,21 +33,30 @@ LeaseBroker::LeaseBroker(RunnerEnv env, SettleFn settle, ExpiredFn on_expired)
 LeaseBroker::~LeaseBroker() = default;
 
 void LeaseBroker::Offer(Task* task) {
-  std::vector<std::function<void()>> wake;
   {
     std::lock_guard lock(mu_);
     offered_[task->type].push_back(task);
-    for (auto it = listeners_.begin(); it != listeners_.end();) {
-      if (std::find(it->types.begin(), it->types.end(), task->type) != it->types.end()) {
-        wake.push_back(std::move(it->ready));
-        it = listeners_.erase(it);
-      } else {
-        ++it;
-      }
-    }
   }
   offered_cv_.notify_all();
-  for (auto& fn : wake) fn();
+  WakeOne({task->type});
+}
+
+void LeaseBroker::WakeOne(const std::vector<const TypeEntry*>& types) {
+  for (;;) {
+    std::function<bool()> ready;
+    {
+      std::lock_guard lock(mu_);
+      auto it = std::find_if(listeners_.begin(), listeners_.end(), [&](const Listener& l) {
+        return std::find_first_of(l.types.begin(), l.types.end(), types.begin(), types.end()) !=
+               l.types.end();
+      });
+      if (it == listeners_.end()) return;
+      ready = std::move(it->ready);
+      woken_.emplace(it->ticket, std::move(it->types));
+      listeners_.erase(it);
+    }
+    if (ready()) return;  // else its waiter is gone: the next one
+  }
 }
 
 bool LeaseBroker::AnyOfferedLocked(const std::vector<const TypeEntry*>& types) const {
@@ -107,7 +116,7 @@ Result<std::vector<LeaseGrant>> LeaseBroker::Lease(const Ask& ask,
   }
 }
 
-uint64_t LeaseBroker::OnLeasable(std::vector<const TypeEntry*> types, std::function<void()> ready) {
+uint64_t LeaseBroker::OnLeasable(std::vector<const TypeEntry*> types, std::function<bool()> ready) {
   {
     std::lock_guard lock(mu_);
     if (leasing_ && !AnyOfferedLocked(types)) {
@@ -133,6 +142,16 @@ Task* LeaseBroker::Withdraw(CommandId id) {
 }
 
 void LeaseBroker::CancelLeasable(uint64_t ticket) {
+  std::vector<const TypeEntry*> pass_on;
+  {
+    std::lock_guard lock(mu_);
+    if (auto w = woken_.find(ticket); w != woken_.end()) {
+      // Woken: if it left tasks behind, another listener must hear of them.
+      if (AnyOfferedLocked(w->second)) pass_on = std::move(w->second);
+      woken_.erase(w);
+    }
+  }
+  if (!pass_on.empty()) WakeOne(pass_on);
   std::lock_guard lock(mu_);
   std::erase_if(listeners_, [ticket](const Listener& l) { return l.ticket == ticket; });
 }
@@ -281,12 +300,13 @@ Status LeaseBroker::StoreEnds(std::vector<Ended>& ended, int64_t end_us) {
 }
 
 void LeaseBroker::StopLeasing() {
-  std::vector<std::function<void()>> wake;
+  std::vector<std::function<bool()>> wake;
   {
     std::lock_guard lock(mu_);
     leasing_ = false;
     for (Listener& l : listeners_) wake.push_back(std::move(l.ready));
     listeners_.clear();
+    woken_.clear();
   }
   offered_cv_.notify_all();
   for (auto& fn : wake) fn();

@@ -55,8 +55,12 @@ class LeaseBroker {
   Result<std::vector<LeaseGrant>> Lease(const Ask& ask,
                                         std::chrono::steady_clock::time_point deadline);
   // Calls `ready` once when a task of one of `types` is offered (at once if one waits)
-  // or leasing stops. Returns 0 when it was called at once.
-  uint64_t OnLeasable(std::vector<const TypeEntry*> types, std::function<void()> ready);
+  // or leasing stops. Returns 0 when it was called at once. An offer wakes one listener
+  // (the longest waiting); `ready` returning false means nobody was there, and the next
+  // is woken.
+  uint64_t OnLeasable(std::vector<const TypeEntry*> types, std::function<bool()> ready);
+  // Forgets a listener. If it was woken and tasks of its types are still offered (it did
+  // not take them all), the wake-up passes to another listener.
   void CancelLeasable(uint64_t ticket);
   Result<int64_t> Heartbeat(std::string_view token, int64_t extend_us);
   std::vector<Status> Finish(std::vector<RemoteOutcome> outcomes);
@@ -96,11 +100,14 @@ class LeaseBroker {
   struct Listener {
     uint64_t ticket;
     std::vector<const TypeEntry*> types;
-    std::function<void()> ready;
+    std::function<bool()> ready;
   };
 
   std::vector<LeaseGrant> TakeLocked(const Ask& ask, int64_t now_us);
   bool AnyOfferedLocked(const std::vector<const TypeEntry*>& types) const;
+  // Wakes the longest-waiting listener of `type` (any of `types`, when given several),
+  // and the next while one turns out to be gone. Takes the lock itself.
+  void WakeOne(const std::vector<const TypeEntry*>& types);
   void RecomputeExpiryLocked();
   // Stores the ends (one write), then tells the bus and hands the tasks back.
   Status StoreEnds(std::vector<Ended>& ended, int64_t end_us);
@@ -115,6 +122,8 @@ class LeaseBroker {
   std::unordered_map<const TypeEntry*, std::deque<Task*>> offered_;
   std::unordered_map<uint64_t, Held> leased_;  // by command id
   std::vector<Listener> listeners_;
+  // Listeners woken and not yet cancelled: their types, to pass a wake-up on.
+  std::unordered_map<uint64_t, std::vector<const TypeEntry*>> woken_;
   uint64_t next_ticket_ = 1;
   uint64_t next_seq_ = 1;
   bool leasing_ = true;

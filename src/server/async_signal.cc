@@ -26,9 +26,11 @@ asio::awaitable<bool> AsyncSignal::Wait(std::chrono::steady_clock::duration time
   co_return fired();
 }
 
-std::function<void()> AsyncSignal::FireCallback() {
+std::function<bool()> AsyncSignal::FireCallback() {
   return [weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->Fire();
+    auto self = weak.lock();
+    if (self) self->Fire();
+    return self != nullptr;
   };
 }
 

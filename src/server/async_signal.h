@@ -30,8 +30,9 @@ class AsyncSignal : public std::enable_shared_from_this<AsyncSignal> {
   bool fired() const { return fired_.load(std::memory_order_acquire); }
   // Waits until fired or `timeout` passes; true if fired.
   asio::awaitable<bool> Wait(std::chrono::steady_clock::duration timeout);
-  // A callback for the Bus that fires this signal while it still exists.
-  std::function<void()> FireCallback();
+  // A callback for the Bus that fires this signal while it still exists; false once it
+  // is gone (nobody is waiting any more).
+  std::function<bool()> FireCallback();
 
  private:
   explicit AsyncSignal(asio::any_io_executor executor) : timer_(std::move(executor)) {}

@@ -56,7 +56,8 @@ class WorkerRoutes {
   explicit WorkerRoutes(ServerContext& context) : ctx_(context), bus_(context.bus) {}
 
   // Long-poll: register OnLeasable before each try, so a command that turns up between
-  // the try and the sleep still wakes the request.
+  // the try and the sleep still wakes the request. A woken listener is cancelled only
+  // after the try that follows, so that the bus passes on a wake-up it left unused.
   asio::awaitable<HttpResponse> Lease(RequestContext& rc) {
     if (auto q = ParseWaitQuery(rc.query, false, {}); !q) co_return ErrorResponse(q.error());
     auto request = protocol::ParseLeaseRequest(rc.request.body(), ctx_.options.lease_limits);
@@ -67,19 +68,21 @@ class WorkerRoutes {
                        .duration = milliseconds(request->lease_ms)};
     const auto deadline = SteadyClock::now() + milliseconds(request->wait_ms);
     auto executor = co_await asio::this_coro::executor;
+    uint64_t waited = 0;  // the listener of the last wait
     for (;;) {
       const bool may_wait = SteadyClock::now() < deadline;
       auto signal = AsyncSignal::Make(executor);
       const uint64_t ticket = may_wait ? bus_.OnLeasable(ask.types, signal->FireCallback()) : 0;
       // Without a wait a lease never blocks: it is answered on this thread.
       Result<std::vector<LeaseGrant>> grants = bus_.Lease(ask, milliseconds(0));
+      bus_.CancelLeasable(waited);
       if (!grants || !grants->empty() || !may_wait) {
-        if (may_wait) bus_.CancelLeasable(ticket);
+        bus_.CancelLeasable(ticket);
         if (!grants) co_return ErrorResponse(grants.error());
         co_return OkJson(protocol::LeasesJson(ToLeases(*grants)));
       }
       co_await signal->Wait(deadline - SteadyClock::now());
-      bus_.CancelLeasable(ticket);
+      waited = ticket;
     }
   }
 
