@@ -1,5 +1,6 @@
 #include "server/connection.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -49,7 +50,10 @@ bool ClientWentAway(const error_code& error) {
 Connection::Connection(asio::ip::tcp::socket socket, const ServerOptions& options,
                        const Dispatcher& dispatch, std::function<void()> on_close)
     : socket_(std::move(socket)),
-      deadline_(socket_.get_executor(), SteadyClock::time_point::max()),
+      watchdog_(socket_.get_executor()),
+      check_every_(std::max(
+          std::chrono::milliseconds(1),
+          std::min({options.idle_timeout, options.request_timeout, options.write_timeout}) / 2)),
       options_(options),
       dispatch_(dispatch),
       on_close_(std::move(on_close)) {}
@@ -73,24 +77,32 @@ void Connection::Refuse(HttpResponse response) {
       socket_.get_executor(), [self] { return self->WriteFinal(self->refusal_); }, asio::detached);
 }
 
-void Connection::Arm(std::chrono::milliseconds timeout) { deadline_.expires_after(timeout); }
+// Never earlier than the watchdog's next wake-up (at most check_every_ away, less than
+// any timeout), so the timer itself needs no change.
+void Connection::Arm(std::chrono::milliseconds timeout) {
+  deadline_ = SteadyClock::now() + timeout;
+}
 
 void Connection::Close() {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  deadline_.cancel();
+  watchdog_.cancel();
 }
 
 asio::awaitable<void> Connection::Watchdog() {
   while (socket_.is_open()) {
-    error_code ignored;
-    co_await deadline_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    if (deadline_.expiry() <= SteadyClock::now()) {
+    const auto now = SteadyClock::now();
+    if (deadline_ <= now) {
       timed_out_ = true;
+      error_code ignored;
       socket_.cancel(ignored);
-      deadline_.expires_at(SteadyClock::time_point::max());
+      deadline_ = SteadyClock::time_point::max();
     }
+    // Until the deadline, or a check well before any deadline armed meanwhile could pass.
+    watchdog_.expires_at(deadline_ - now < check_every_ ? deadline_ : now + check_every_);
+    error_code ignored;
+    co_await watchdog_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
 }
 
@@ -147,7 +159,7 @@ asio::awaitable<void> Connection::Serve() {
       }
       break;
     }
-    deadline_.expires_at(SteadyClock::time_point::max());  // the route may wait long
+    deadline_ = SteadyClock::time_point::max();  // the route may wait long
     HttpRequest request = parser.release();
     HttpResponse response = co_await dispatch_(request);
     response.keep_alive(request.keep_alive());

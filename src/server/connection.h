@@ -6,7 +6,9 @@
 // Timeouts (ServerOptions): idle_timeout between requests (closed silently),
 // request_timeout from a request's first byte to its end (408, then closed: a client
 // sending one byte a second cannot hold the connection), write_timeout for the answer.
-// A watchdog timer cancels the socket's operation when the deadline passes.
+// A watchdog timer cancels the socket's operation when the deadline passes. Arming a
+// deadline only stores it: the watchdog wakes at least every half of the shortest
+// timeout and re-arms itself, so a request costs no timer syscall or wake-up.
 // Runs on one io_context's thread; not shared between threads.
 #pragma once
 
@@ -51,7 +53,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close();
 
   asio::ip::tcp::socket socket_;
-  asio::steady_timer deadline_;
+  asio::steady_timer watchdog_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  const std::chrono::steady_clock::duration check_every_;  // the watchdog's longest sleep
   const ServerOptions& options_;
   const Dispatcher& dispatch_;
   std::function<void()> on_close_;
