@@ -20,10 +20,10 @@ AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store,
       lease_drain_wait_(lease_drain_wait),
       broker_(
           RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_},
-          [this](Task* t, State s, int64_t due_us) {
+          [this](Task* t, State s, int64_t due_us, size_t together) {
             Partition& p = *partitions_[t->partition];
             p.PushSettled(t, s, due_us);
-            run_queue_.Schedule(p);
+            Handle(p, /*remote=*/true, together);
           },
           std::move(on_lease_expired)),
       ticker_(clock, partitions_, slots_, run_queue_,
@@ -68,10 +68,15 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
   }
 }
 
-void AsyncEngine::Enqueue(Task* task, bool offer_here) {
+void AsyncEngine::Enqueue(Task* task, size_t together) {
   Partition& p = *partitions_[task->partition];
   p.PushTask(task);
-  if (!offer_here || !task->type->remote || !running_.load()) {
+  Handle(p, task->type->remote, together);
+}
+
+void AsyncEngine::Handle(Partition& p, bool remote, size_t together) {
+  constexpr size_t kHandleHereAtMost = 16;
+  if (!remote || together > kHandleHereAtMost || !running_.load()) {
     run_queue_.Schedule(p);
     return;
   }

@@ -50,12 +50,9 @@ class AsyncEngine {
   // Makes room for one task in `p` (the caller then Enqueues it): waits while full when
   // `block`, else fails with kResourceExhausted.
   Status Reserve(Partition& p, uint32_t capacity, bool block);
-  // Takes ownership of `task`, whose room was reserved. Any thread; it never runs a
-  // handler, so event loops may call it. With `offer_here`, a remote type's task whose
-  // partition is idle is offered to the broker by the caller itself: for lone submits,
-  // it spares a worker's wake-up on the way to the remote worker (two context switches);
-  // big batches are better left to the workers, which take a partition's tasks together.
-  void Enqueue(Task* task, bool offer_here = false);
+  // Takes ownership of `task`, whose room was reserved; `together` tasks are submitted
+  // with it. Any thread; it never runs a handler, so event loops may call it.
+  void Enqueue(Task* task, size_t together = 1);
   // Runs `fn` on the owner of the partition and returns its status; kUnavailable once
   // stopped.
   Status RunOnOwner(uint32_t partition, std::function<Status()> fn);
@@ -67,6 +64,11 @@ class AsyncEngine {
 
  private:
   void WorkerLoop(size_t index);
+  // Sees to what was just put in `p`'s inbox. For a remote type's task that came with
+  // few others, when `p` is idle, the caller handles it itself (OfferReadyHeads): that
+  // spares a worker's wake-up (two context switches) on the way to the remote worker.
+  // Big batches go to the workers, which take a partition's tasks together.
+  void Handle(Partition& p, bool remote, size_t together);
   // The caller holds `p` (its `scheduled` flag): offers the ready heads of remote types to
   // the broker, then lets go, or hands `p` to a worker if in-process work is ready.
   void OfferReadyHeads(Partition& p);

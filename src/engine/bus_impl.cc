@@ -325,9 +325,6 @@ bool Bus::Impl::Enqueue(
   }
   const Status w = batch.empty() ? Status::Ok() : WriteBatch(batch);
   batch.Clear();
-  // Few commands: the producer offers remote ones itself, for latency (AsyncEngine::Enqueue).
-  constexpr size_t kOfferHereAtMost = 16;
-  const bool offer_here = cmds.size() <= kOfferHereAtMost;
   for (size_t i = 0; i < cmds.size(); ++i) {
     engine::Task* task = tasks[i];
     if (!task) continue;
@@ -341,7 +338,7 @@ bool Bus::Impl::Enqueue(
       continue;
     }
     *results[i] = task->id();
-    engine_->Enqueue(task, offer_here);
+    engine_->Enqueue(task, cmds.size());
   }
   return true;
 }

@@ -294,7 +294,7 @@ Status LeaseBroker::StoreEnds(std::vector<Ended>& ended, int64_t end_us) {
     if (!task->ordered() && task->type->options.max_concurrency_per_key != 0) {
       env_.limiter.Release(task->command->key);
     }
-    settle_(task, settled[i].state, settled[i].due_us);
+    settle_(task, settled[i].state, settled[i].due_us, ended.size());
   }
   return s;
 }

@@ -33,7 +33,8 @@ class LeaseBroker {
  public:
   // Hands a task whose outcome is stored back to its partition's owner: `state` is
   // succeeded, failed (retry at `due_us`), dead or... as BatchRunner would settle it.
-  using SettleFn = std::function<void(Task* task, State state, int64_t due_us)>;
+  // `together`: how many tasks this store write settled (a hint for where to handle them).
+  using SettleFn = std::function<void(Task* task, State state, int64_t due_us, size_t together)>;
   using ExpiredFn = std::function<void(std::string_view type)>;
 
   LeaseBroker(RunnerEnv env, SettleFn settle, ExpiredFn on_expired);
