@@ -70,8 +70,9 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
 
 void AsyncEngine::Enqueue(Task* task, size_t together) {
   Partition& p = *partitions_[task->partition];
+  const bool remote = task->type->remote;  // once pushed, a worker may run and free it
   p.PushTask(task);
-  Handle(p, task->type->remote, together);
+  Handle(p, remote, together);
 }
 
 void AsyncEngine::Handle(Partition& p, bool remote, size_t together) {
