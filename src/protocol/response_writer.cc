@@ -1,5 +1,7 @@
 #include "protocol/response_writer.h"
 
+#include <vector>
+
 #include "protocol/record_writer.h"
 
 namespace cmdq::protocol {
@@ -69,13 +71,13 @@ std::string BatchResultsJson(std::span<const Result<CommandId>> results) {
   return w.Release();
 }
 
-std::string LeasesJson(std::span<const Lease> leases) {
+std::string LeasesJson(std::span<const LeaseView> leases) {
   size_t reserve = 16;
-  for (const Lease& l : leases) reserve += 256 + l.record.command.payload.size() * 4 / 3;
+  for (const LeaseView& l : leases) reserve += 256 + l.command->payload.size() * 4 / 3;
   JsonWriter w(reserve);
   w.BeginObject().Key("leases").BeginArray();
-  for (const Lease& lease : leases) {
-    const Command& c = lease.record.command;
+  for (const LeaseView& lease : leases) {
+    const Command& c = *lease.command;
     w.BeginObject();
     w.Key("lease").String(lease.token);
     w.Key("id").String(c.id.ToString());
@@ -83,13 +85,26 @@ std::string LeasesJson(std::span<const Lease> leases) {
     w.Key("key").String(c.key);
     WritePayloadMember(c, w);
     WriteHeadersMember(c, w);
-    w.Key("timeout_ms").Uint(c.timeout_ms);
-    w.Key("attempt").Uint(lease.record.attempt);
+    w.Key("timeout_ms").Uint(lease.timeout_ms);
+    w.Key("attempt").Uint(lease.attempt);
     w.Key("deadline").Time(lease.deadline_us);
     w.EndObject();
   }
   w.EndArray().EndObject();
   return w.Release();
+}
+
+std::string LeasesJson(std::span<const Lease> leases) {
+  std::vector<LeaseView> views;
+  views.reserve(leases.size());
+  for (const Lease& l : leases) {
+    views.push_back({.token = l.token,
+                     .command = &l.record.command,
+                     .timeout_ms = l.record.command.timeout_ms,
+                     .attempt = l.record.attempt,
+                     .deadline_us = l.deadline_us});
+  }
+  return LeasesJson(std::span<const LeaseView>(views));
 }
 
 }  // namespace cmdq::protocol

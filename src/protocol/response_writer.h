@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "cmdq/command_id.h"
 #include "cmdq/record.h"
@@ -38,8 +39,19 @@ struct Lease {
   int64_t deadline_us;  // unix µs when the lease expires unless heartbeated
 };
 
+// The same, as the server has it: the command is the Bus's (not copied per lease), and
+// `timeout_ms` is this attempt's own (the command's, or its type's default).
+struct LeaseView {
+  std::string_view token;
+  const Command* command;
+  uint32_t timeout_ms;
+  uint32_t attempt;
+  int64_t deadline_us;
+};
+
 // {"leases":[{"lease","id","type","key","payload"|"payload_b64","headers","timeout_ms",
 //   "attempt","deadline"}...]}; an empty array when nothing was leased.
+std::string LeasesJson(std::span<const LeaseView> leases);
 std::string LeasesJson(std::span<const Lease> leases);
 
 }  // namespace cmdq::protocol

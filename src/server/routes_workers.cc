@@ -37,16 +37,16 @@ RemoteOutcome ToOutcome(CommandId id, protocol::FailRequest fail) {
           .retryable = fail.retryable};
 }
 
-std::vector<protocol::Lease> ToLeases(std::vector<LeaseGrant>& grants) {
-  std::vector<protocol::Lease> leases;
+// Views of the grants: the commands are written from the Bus's copies, never copied.
+std::vector<protocol::LeaseView> ToLeases(const std::vector<LeaseGrant>& grants) {
+  std::vector<protocol::LeaseView> leases;
   leases.reserve(grants.size());
-  for (LeaseGrant& grant : grants) {
-    protocol::Lease lease{
-        .token = std::move(grant.token), .record = {}, .deadline_us = grant.deadline_us};
-    lease.record.command = *grant.command;
-    lease.record.command.timeout_ms = grant.timeout_ms;  // the attempt's own timeout
-    lease.record.attempt = grant.attempt;
-    leases.push_back(std::move(lease));
+  for (const LeaseGrant& grant : grants) {
+    leases.push_back({.token = grant.token,
+                      .command = grant.command.get(),
+                      .timeout_ms = grant.timeout_ms,  // the attempt's own timeout
+                      .attempt = grant.attempt,
+                      .deadline_us = grant.deadline_us});
   }
   return leases;
 }
@@ -79,7 +79,8 @@ class WorkerRoutes {
       if (!grants || !grants->empty() || !may_wait) {
         bus_.CancelLeasable(ticket);
         if (!grants) co_return ErrorResponse(grants.error());
-        co_return OkJson(protocol::LeasesJson(ToLeases(*grants)));
+        co_return OkJson(
+            protocol::LeasesJson(std::span<const protocol::LeaseView>(ToLeases(*grants))));
       }
       co_await signal->Wait(deadline - SteadyClock::now());
       waited = ticket;
