@@ -11,6 +11,7 @@
 #include "cmdq/command_id.h"
 #include "core/codec.h"
 #include "core/partitioner.h"
+#include "protocol/base64.h"
 
 namespace {
 
@@ -54,6 +55,27 @@ void BM_DecodeRecord1K(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 1024);
 }
 BENCHMARK(BM_DecodeRecord1K);
+
+// Payloads travel as base64 in the HTTP API (payload_b64): encoded by the client and
+// the server's lease answers, decoded by the server's submits and the client's leases.
+void BM_Base64Encode1K(benchmark::State& state) {
+  const std::string bytes = RandomBytes(1024, 2);
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    cmdq::protocol::AppendBase64(bytes, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * 1024);
+}
+BENCHMARK(BM_Base64Encode1K);
+
+void BM_Base64Decode1K(benchmark::State& state) {
+  const std::string text = cmdq::protocol::Base64Encode(RandomBytes(1024, 3));
+  for (auto _ : state) benchmark::DoNotOptimize(cmdq::protocol::Base64Decode(text, "payload_b64"));
+  state.SetBytesProcessed(state.iterations() * 1024);
+}
+BENCHMARK(BM_Base64Decode1K);
 
 void BM_PartitionOf(benchmark::State& state) {
   std::vector<std::string> keys;

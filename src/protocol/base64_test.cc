@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 namespace cmdq::protocol {
 namespace {
 
@@ -29,6 +32,46 @@ TEST(Base64, RoundTripsEveryByte) {
   for (size_t n = 0; n <= bytes.size(); n += 7) {
     const std::string_view part(bytes.data(), n);
     EXPECT_EQ(Base64Decode(Base64Encode(part), "f").value(), part);
+  }
+}
+
+// The table-driven codec against the plainest one there is, on every length from 0 to
+// 300 of random bytes: padded and unpadded text, and a bad character at every position.
+std::string ReferenceEncode(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (unsigned char c : bytes) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) out.push_back(kAlphabet[(bits >> (count -= 6)) & 63]);
+  }
+  if (count > 0) out.push_back(kAlphabet[(bits << (6 - count)) & 63]);
+  while (out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+TEST(Base64, AgreesWithAPlainCodecOnEveryLength) {
+  std::mt19937 random(7);
+  for (size_t n = 0; n <= 300; ++n) {
+    std::string bytes(n, '\0');
+    for (char& c : bytes) c = static_cast<char>(random());
+    const std::string text = ReferenceEncode(bytes);
+    ASSERT_EQ(Base64Encode(bytes), text) << n;
+    ASSERT_EQ(Base64Decode(text, "f").value(), bytes) << n;
+    std::string unpadded = text;
+    while (!unpadded.empty() && unpadded.back() == '=') unpadded.pop_back();
+    ASSERT_EQ(Base64Decode(unpadded, "f").value(), bytes) << n;
+    for (size_t at = 0; at < unpadded.size(); at += 5) {
+      std::string bad = unpadded;
+      bad[at] = '*';
+      auto r = Base64Decode(bad, "f");
+      ASSERT_FALSE(r.has_value()) << n << " " << at;
+      EXPECT_NE(r.error().message().find("character " + std::to_string(at)), std::string::npos)
+          << r.error().message();
+    }
   }
 }
 
