@@ -62,11 +62,15 @@ class RawHttp {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   }
-  ~RawHttp() { ::close(fd_); }
+  ~RawHttp() { Close(); }
   RawHttp(const RawHttp&) = delete;
   RawHttp& operator=(const RawHttp&) = delete;
 
   bool connected() const { return connected_; }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
 
   bool Send(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -586,6 +590,45 @@ TEST_F(ServerE2e, SigtermExitsZeroAndARestartKeepsEveryAcknowledgedCommand) {
   }
   Reply list = again.Call("GET", "/v1/commands?limit=1000");
   EXPECT_EQ(Count(list.body, "\"id\":"), 22u);
+}
+
+// Limits a server with default body limits shows: max connections (503, then closed),
+// a percent-encoded invalid UTF-8 query value (400 naming it), a payload over the bus's
+// 1 MiB limit (413 naming it; nothing stored).
+TEST(ServerE2eLimits, ConnectionsQueryUtf8AndPayloadSize) {
+  auto served = ServedCmdq::Start({"t.idle"}, {"--max-connections", "2"});
+  ASSERT_TRUE(served) << served.error().ToString();
+  const uint16_t port = (*served)->port();
+
+  RawHttp first(port), second(port);
+  ASSERT_EQ(first.Call("GET", "/healthz").status, 200);
+  ASSERT_EQ(second.Call("GET", "/healthz").status, 200);
+  RawHttp third(port);  // accepted by the kernel, answered 503 and closed by the server
+  Reply refused = third.Read(5s);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_TRUE(third.ClosedWithin(2s));
+  // A connection that goes makes room for the next.
+  second.Close();
+  bool served_again = false;
+  for (int i = 0; i < 50 && !served_again; ++i) {
+    RawHttp next(port);
+    served_again = next.Call("GET", "/healthz").status == 200;
+    if (!served_again) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served_again);
+
+  Reply bad_key = first.Call("GET", "/v1/commands?key=%FF");
+  EXPECT_EQ(bad_key.status, 400) << bad_key.body;
+  EXPECT_EQ(JsonString(bad_key.body, "field"), "key") << bad_key.body;
+
+  const std::string big(((1 << 20) + 3) / 3 * 4, 'A');  // base64 of just over 1 MiB
+  Reply too_big = first.Call("POST", "/v1/commands",
+                             R"({"type":"t.idle","key":"big","payload_b64":")" + big + R"("})");
+  EXPECT_EQ(too_big.status, 413) << too_big.body.substr(0, 300);
+  EXPECT_EQ(JsonString(too_big.body, "field"), "payload_b64") << too_big.body.substr(0, 300);
+  Reply list = first.Call("GET", "/v1/commands?key=big");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(Count(list.body, "\"id\":"), 0u) << list.body;
 }
 
 }  // namespace
