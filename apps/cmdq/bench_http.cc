@@ -111,6 +111,16 @@ BenchResult MakeResult(const BenchOptions& options, const HttpLoadPlan& plan,
   if (done > 0 && costs.load_cpu_seconds >= 0) {
     result.extra.Add("load_cpu_us_per_command", costs.load_cpu_seconds * 1e6 / double(done));
   }
+  // The stages of submit->done, to tell where a tail comes from.
+  for (const auto& [name, histogram] :
+       {std::pair<const char*, const LatencyHistogram*>{"submit_rtt", &tally.submit_rtt},
+        {"to_leased", &tally.to_leased},
+        {"completion_rtt", &tally.completion_rtt}}) {
+    const HistogramSnapshot stage = histogram->Snapshot();
+    if (stage.count() == 0) continue;
+    result.extra.Add(std::string(name) + "_p50_us", double(stage.PercentileNs(0.5)) / 1e3);
+    result.extra.Add(std::string(name) + "_p99_us", double(stage.PercentileNs(0.99)) / 1e3);
+  }
   result.extra.Add("http_requests", static_cast<int64_t>(tally.requests.load()));
   result.extra.Add("lost", static_cast<int64_t>(tally.acknowledged.load() - done));
   result.extra.Add("submit_errors", static_cast<int64_t>(tally.submit_errors.load()));

@@ -38,7 +38,9 @@ int64_t StampOf(const std::string& payload) {
 
 void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   const uint64_t n = batch.size();
+  const auto sent = SteadyClock::now();
   auto results = client.SubmitBatch(std::move(batch));
+  tally.submit_rtt.Record((SteadyClock::now() - sent).count());
   tally.requests.fetch_add(1, std::memory_order_relaxed);
   uint64_t ok = 0;
   if (results) {
@@ -122,10 +124,12 @@ void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
       continue;
     }
     if (leased->empty()) continue;
+    const int64_t leased_at = SteadyNs(SteadyClock::now());
     outcomes.clear();
     stamps.clear();
     for (LeasedCommand& l : *leased) {
       stamps.push_back(StampOf(l.record.command.payload));
+      tally.to_leased.Record(leased_at - stamps.back());
       outcomes.push_back({.id = l.record.command.id, .lease = std::move(l.lease)});
     }
     auto results = client->ReportBatch(outcomes);
@@ -139,6 +143,7 @@ void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
     for (size_t i = 0; i < results->size(); ++i) {
       if (!(*results)[i].ok()) continue;
       tally.latency.Record(now - stamps[i]);
+      tally.completion_rtt.Record(now - leased_at);
       ++ok;
     }
     int64_t last = tally.last_done_ns.load(std::memory_order_relaxed);

@@ -37,6 +37,10 @@ struct HttpTally {
   std::atomic<int64_t> last_done_ns{0};
   std::atomic<bool> stop_workers{false};
   LatencyHistogram latency;
+  // Where submit->done goes, per stage (per command; submit_rtt per request):
+  LatencyHistogram submit_rtt;      // a producer's submit request, sent to answered
+  LatencyHistogram to_leased;       // submitted (its stamp) to a worker holding its lease
+  LatencyHistogram completion_rtt;  // leased to its completion acknowledged
 };
 
 struct HttpLoadPlan {
