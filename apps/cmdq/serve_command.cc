@@ -52,6 +52,9 @@ Result<std::unique_ptr<Bus>> OpenBus(const ServeOptions& o,
   options.on_finished = [&metrics](const Completion& c) { metrics.OnFinished(c); };
   options.on_commit = [&metrics](const CommitStats& stats) { metrics.OnCommit(stats); };
   options.on_lease_expired = [&metrics](std::string_view type) { metrics.OnLeaseExpired(type); };
+  options.on_leased = [&metrics](std::string_view type, int64_t waited_ns) {
+    metrics.OnLeased(type, waited_ns);
+  };
   options.workers = o.workers;
   options.lease_duration = milliseconds(o.lease_ms);
   options.lease_drain_wait = milliseconds(o.drain_ms);

@@ -88,6 +88,10 @@ struct BusOptions {
   std::function<void(const CommitStats&)> on_commit;
   // Called when a remote worker's lease expires unfinished (the attempt counts as failed).
   std::function<void(std::string_view type)> on_lease_expired;
+  // Called as a remote worker leases a command: how long it waited, runnable and offered,
+  // for a worker (steady-clock ns). Runs under the lease broker's lock: keep it to a few
+  // atomic adds (metrics) and never call the Bus from it.
+  std::function<void(std::string_view type, int64_t waited_ns)> on_leased;
   // Remote types: how long a lease lasts when the worker does not say. A worker that
   // neither completes nor heartbeats within it loses the command (the attempt counts).
   std::chrono::milliseconds lease_duration{30'000};

@@ -12,7 +12,8 @@ namespace cmdq::engine {
 AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store,
                          GroupCommitter* committer, const Clock& clock, StoredFn on_stored,
                          LeaseBroker::ExpiredFn on_lease_expired,
-                         std::chrono::milliseconds lease_drain_wait)
+                         std::chrono::milliseconds lease_drain_wait,
+                         LeaseBroker::LeasedFn on_leased)
     : store_(store),
       committer_(committer),
       clock_(clock),
@@ -25,7 +26,7 @@ AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store,
             p.PushSettled(t, s, due_us);
             Handle(p, /*remote=*/true, together);
           },
-          std::move(on_lease_expired)),
+          std::move(on_lease_expired), std::move(on_leased)),
       ticker_(clock, partitions_, slots_, run_queue_,
               [this](int64_t now_us) { broker_.ExpireDue(now_us); }) {
   for (uint32_t i = 0; i < partitions; ++i) partitions_.push_back(std::make_unique<Partition>(i));

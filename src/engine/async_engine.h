@@ -31,7 +31,8 @@ class AsyncEngine {
   // `committer` (durable mode) carries the workers' writes; null: they write directly.
   AsyncEngine(uint32_t partitions, uint32_t workers, Store& store, GroupCommitter* committer,
               const Clock& clock, StoredFn on_stored, LeaseBroker::ExpiredFn on_lease_expired = {},
-              std::chrono::milliseconds lease_drain_wait = std::chrono::seconds(10));
+              std::chrono::milliseconds lease_drain_wait = std::chrono::seconds(10),
+              LeaseBroker::LeasedFn on_leased = {});
   ~AsyncEngine();
 
   void Start();

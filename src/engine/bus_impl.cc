@@ -75,7 +75,7 @@ Status Bus::Impl::Start() {
       [this](const engine::Task& t, State s) {
         OnStored(t.id(), s, t.attempt, t.submitted_ns, t.type->name, t.run_us);
       },
-      options_.on_lease_expired, options_.lease_drain_wait);
+      options_.on_lease_expired, options_.lease_drain_wait, options_.on_leased);
   clock_target_->store(engine_.get());
   clock_->Subscribe([target = clock_target_] {
     if (engine::AsyncEngine* e = target->load()) e->WakeTicker();

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -141,6 +142,38 @@ TEST(BusRemote, NonRetryableFailureIsDeadAtOnce) {
   ASSERT_TRUE(bus->Finish({Failed(g[0], "bad payload", /*retryable=*/false)})[0].ok());
   EXPECT_EQ(bus->Get(id)->state, State::kDead);
   EXPECT_EQ(bus->Get(id)->attempt, 1u);
+}
+
+// on_leased tells how long each leased command waited offered: what an operator watches
+// to see that there are too few workers.
+TEST(BusRemote, OnLeasedTellsHowLongEachCommandWaitedForAWorker) {
+  std::mutex mu;
+  std::vector<int64_t> waits;
+  BusOptions options;
+  options.on_leased = [&](std::string_view type, int64_t waited_ns) {
+    EXPECT_EQ(type, kType);
+    std::lock_guard lock(mu);
+    waits.push_back(waited_ns);
+  };
+  auto bus = RemoteBus(FastRetry(), options);
+  ASSERT_TRUE(bus->Submit(Cmd(kType, "a")).has_value());
+  ASSERT_TRUE(bus->Submit(Cmd(kType, "b")).has_value());
+  ASSERT_TRUE(Eventually([&] {  // both offered
+    auto ready = std::make_shared<std::atomic<bool>>(false);
+    bus->CancelLeasable(bus->OnLeasable({kType}, [ready] {
+      ready->store(true);
+      return true;
+    }));
+    return ready->load();
+  }));
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(LeaseN(*bus, 2).size(), 2u);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(waits.size(), 2u);
+  for (int64_t w : waits) {
+    EXPECT_GE(w, 25'000'000);      // it sat offered for the 30 ms sleep
+    EXPECT_LT(w, 10'000'000'000);  // and is a duration, not a time stamp
+  }
 }
 
 TEST(BusRemote, ExpiredLeaseCountsAnAttemptAndTheCommandRunsAgain) {

@@ -27,12 +27,16 @@ Result<CommandId> IdOfToken(std::string_view token) {
 
 }  // namespace
 
-LeaseBroker::LeaseBroker(RunnerEnv env, SettleFn settle, ExpiredFn on_expired)
-    : env_(env), settle_(std::move(settle)), on_expired_(std::move(on_expired)) {}
+LeaseBroker::LeaseBroker(RunnerEnv env, SettleFn settle, ExpiredFn on_expired, LeasedFn on_leased)
+    : env_(env),
+      settle_(std::move(settle)),
+      on_expired_(std::move(on_expired)),
+      on_leased_(std::move(on_leased)) {}
 
 LeaseBroker::~LeaseBroker() = default;
 
 void LeaseBroker::Offer(Task* task) {
+  if (on_leased_) task->offered_ns = std::chrono::steady_clock::now().time_since_epoch().count();
   {
     std::lock_guard lock(mu_);
     offered_[task->type].push_back(task);
@@ -69,6 +73,8 @@ bool LeaseBroker::AnyOfferedLocked(const std::vector<const TypeEntry*>& types) c
 
 std::vector<LeaseGrant> LeaseBroker::TakeLocked(const Ask& ask, int64_t now_us) {
   std::vector<LeaseGrant> grants;
+  const int64_t now_ns =
+      on_leased_ ? std::chrono::steady_clock::now().time_since_epoch().count() : 0;
   for (const TypeEntry* type : ask.types) {
     auto it = offered_.find(type);
     if (it == offered_.end()) continue;
@@ -76,6 +82,7 @@ std::vector<LeaseGrant> LeaseBroker::TakeLocked(const Ask& ask, int64_t now_us) 
     while (!queue.empty() && grants.size() < ask.max) {
       Task* task = queue.front();
       queue.pop_front();
+      if (on_leased_) on_leased_(type->name, now_ns - task->offered_ns);
       const uint32_t attempt = task->attempt + 1;
       Held held{.task = task,
                 .token = fmt::format("{}-{}-{}", task->id().ToString(), attempt, next_seq_++),

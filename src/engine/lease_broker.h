@@ -36,8 +36,10 @@ class LeaseBroker {
   // `together`: how many tasks this store write settled (a hint for where to handle them).
   using SettleFn = std::function<void(Task* task, State state, int64_t due_us, size_t together)>;
   using ExpiredFn = std::function<void(std::string_view type)>;
+  // BusOptions::on_leased: called under the broker's lock.
+  using LeasedFn = std::function<void(std::string_view type, int64_t waited_ns)>;
 
-  LeaseBroker(RunnerEnv env, SettleFn settle, ExpiredFn on_expired);
+  LeaseBroker(RunnerEnv env, SettleFn settle, ExpiredFn on_expired, LeasedFn on_leased = {});
   ~LeaseBroker();
 
   // --- the partition's owner ---
@@ -117,6 +119,7 @@ class LeaseBroker {
   RunnerEnv env_;
   SettleFn settle_;
   ExpiredFn on_expired_;
+  LeasedFn on_leased_;
   std::mutex mu_;
   std::condition_variable offered_cv_;
   std::condition_variable leased_cv_;

@@ -23,6 +23,7 @@ struct Task {
   int64_t due_us = 0;             // when a scheduled or failed task becomes runnable
   int64_t submitted_ns = 0;       // steady clock at submit, for submit->done latency
   int64_t run_us = 0;             // the last attempt's run time, for metrics
+  int64_t offered_ns = 0;         // steady clock when last offered to remote workers
   Task* next = nullptr;           // the next task of the same key (ordered types)
   KeyQueue* key = nullptr;        // its key's queue (ordered types), while it is in one
 

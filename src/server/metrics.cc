@@ -40,7 +40,8 @@ enum TypeCell : size_t {
 };
 constexpr HistogramLayout kDoneHist{kLatencyNs, kTypeCounters};
 constexpr HistogramLayout kRunHist{kLatencyNs, kTypeCounters + kDoneHist.width()};
-constexpr size_t kTypeWidth = kRunHist.offset + kRunHist.width();
+constexpr HistogramLayout kLeaseWaitHist{kLatencyNs, kRunHist.offset + kRunHist.width()};
+constexpr size_t kTypeWidth = kLeaseWaitHist.offset + kLeaseWaitHist.width();
 
 constexpr HistogramLayout kCommitBatchHist{kBatches, 0};
 constexpr HistogramLayout kCommitWriteHist{kWriteNs, kCommitBatchHist.width()};
@@ -141,6 +142,10 @@ void Metrics::OnHandlerRun(std::string_view type, int64_t duration_ns) {
   kRunHist.Observe(impl_->types.Get(type), duration_ns);
 }
 
+void Metrics::OnLeased(std::string_view type, int64_t waited_ns) {
+  kLeaseWaitHist.Observe(impl_->types.Get(type), waited_ns);
+}
+
 void Metrics::OnHttp(std::string_view route, int status, int64_t duration_ns) {
   // Reused per thread: no allocation per request once the buffer has grown.
   thread_local std::string key;
@@ -195,14 +200,21 @@ void Metrics::Impl::RenderTypes(std::vector<prometheus::MetricFamily>& out) cons
   auto run = Family("cmdq_handler_duration_seconds",
                     "One run of a handler (remote workers: lease to complete or fail), by type.",
                     prometheus::MetricType::Histogram);
+  auto wait = Family("cmdq_lease_wait_seconds",
+                     "How long a remote type's runnable command waited for a worker to lease "
+                     "it, by type: too few workers show here first.",
+                     prometheus::MetricType::Histogram);
   for (const auto& [type, cells] : by_type) {
     done.metric.push_back(HistogramMetric(kDoneHist, *cells, kNsPerSecond));
     done.metric.back().label.push_back(Label("type", type));
     run.metric.push_back(HistogramMetric(kRunHist, *cells, kNsPerSecond));
     run.metric.back().label.push_back(Label("type", type));
+    wait.metric.push_back(HistogramMetric(kLeaseWaitHist, *cells, kNsPerSecond));
+    wait.metric.back().label.push_back(Label("type", type));
   }
   out.push_back(std::move(done));
   out.push_back(std::move(run));
+  out.push_back(std::move(wait));
 }
 
 void Metrics::Impl::RenderCommits(std::vector<prometheus::MetricFamily>& out) const {

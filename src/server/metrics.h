@@ -1,8 +1,8 @@
 // Metrics: the counters, histograms and gauges of `GET /metrics` (docs/operations.md).
 //
 // The server plugs the On* hooks into BusOptions (on_finished, on_commit,
-// on_lease_expired) and calls OnSubmitted/OnHandlerRun/OnHttp itself; Render() writes the
-// Prometheus text exposition for a scrape.
+// on_lease_expired, on_leased) and calls OnSubmitted/OnHandlerRun/OnHttp itself; Render() writes
+// the Prometheus text exposition for a scrape.
 //
 // Why not prometheus-cpp's Counter/Histogram objects on the hot path: its Histogram
 // takes a mutex on every Observe and its Counter CASes one shared double, so a million
@@ -50,6 +50,8 @@ class Metrics {
   void OnCommit(const CommitStats& stats);
   // BusOptions::on_lease_expired.
   void OnLeaseExpired(std::string_view type);
+  // BusOptions::on_leased: how long a command waited offered before a worker leased it.
+  void OnLeased(std::string_view type, int64_t waited_ns);
 
   // --- Hooks the server calls itself. ---
   // `n` commands of `type` accepted (after the Bus said yes, so refused ones are not

@@ -72,12 +72,16 @@ TEST(Metrics, GroupCommitAndLeases) {
   Metrics m;
   m.OnCommit({.batches = 3, .write_ns = 300'000});
   m.OnLeaseExpired("remote");
+  m.OnLeased("remote", 3'000'000);  // waited 3 ms for a worker
   const std::string text = m.Render();
   EXPECT_TRUE(Has(text, "cmdq_group_commit_batches_bucket{le=\"2\"} 0")) << text;
   EXPECT_TRUE(Has(text, "cmdq_group_commit_batches_bucket{le=\"4\"} 1")) << text;
   EXPECT_TRUE(Has(text, "cmdq_group_commit_batches_sum 3")) << text;
   EXPECT_TRUE(Has(text, "cmdq_group_commit_write_seconds_bucket{le=\"0.0005\"} 1")) << text;
   EXPECT_TRUE(Has(text, "cmdq_leases_expired_total{type=\"remote\"} 1")) << text;
+  EXPECT_TRUE(Has(text, "cmdq_lease_wait_seconds_bucket{type=\"remote\",le=\"0.001\"} 0")) << text;
+  EXPECT_TRUE(Has(text, "cmdq_lease_wait_seconds_bucket{type=\"remote\",le=\"0.005\"} 1")) << text;
+  EXPECT_TRUE(Has(text, "cmdq_lease_wait_seconds_sum{type=\"remote\"} 0.003")) << text;
 }
 
 TEST(Metrics, PartitionGaugesComeFromTheSourceOnEachRender) {
