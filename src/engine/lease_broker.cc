@@ -37,17 +37,19 @@ LeaseBroker::~LeaseBroker() = default;
 
 void LeaseBroker::Offer(Task* task) {
   if (on_leased_) task->offered_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+  const TypeEntry* type = task->type;  // once offered, a worker may lease, finish and free it
   {
     std::lock_guard lock(mu_);
-    offered_[task->type].push_back(task);
+    offered_[type].push_back(task);
   }
   offered_cv_.notify_all();
-  WakeOne({task->type});
+  WakeOne({type});
 }
 
 void LeaseBroker::WakeOne(const std::vector<const TypeEntry*>& types) {
   for (;;) {
     std::function<bool()> ready;
+    uint64_t ticket = 0;
     {
       std::lock_guard lock(mu_);
       auto it = std::find_if(listeners_.begin(), listeners_.end(), [&](const Listener& l) {
@@ -56,10 +58,14 @@ void LeaseBroker::WakeOne(const std::vector<const TypeEntry*>& types) {
       });
       if (it == listeners_.end()) return;
       ready = std::move(it->ready);
-      woken_.emplace(it->ticket, std::move(it->types));
+      ticket = it->ticket;
+      woken_.emplace(ticket, std::move(it->types));
       listeners_.erase(it);
     }
-    if (ready()) return;  // else its waiter is gone: the next one
+    if (ready()) return;
+    // Its waiter is gone (and will not cancel): forget it, and wake the next one.
+    std::lock_guard lock(mu_);
+    woken_.erase(ticket);
   }
 }
 
