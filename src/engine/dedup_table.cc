@@ -15,13 +15,16 @@ DedupTable::Digest DedupTable::DigestOf(std::string_view key) {
 }
 
 void DedupTable::DropOld(Shard& shard, int64_t now_us) const {
-  while (!shard.by_expiry.empty() &&
-         (shard.by_expiry.front().first <= now_us || shard.by_expiry.size() >= max_per_shard_)) {
-    const auto& [expires_us, digest] = shard.by_expiry.front();
-    auto it = shard.claims.find(digest);
-    // A key may have been claimed again after a release; drop it only if this entry is
-    // its claim.
-    if (it != shard.claims.end() && it->second.expires_us == expires_us) shard.claims.erase(it);
+  // The bound counts live claims; stale entries (released claims) are bounded too, so
+  // that a stream of releases cannot grow the queue.
+  auto over = [&] {
+    return shard.claims.size() >= max_per_shard_ || shard.by_expiry.size() >= 2 * max_per_shard_;
+  };
+  while (!shard.by_expiry.empty() && (shard.by_expiry.front().expires_us <= now_us || over())) {
+    const Shard::Entry& e = shard.by_expiry.front();
+    auto it = shard.claims.find(e.digest);
+    // The key may have been released and claimed again since: drop only this entry's claim.
+    if (it != shard.claims.end() && it->second.id == e.id) shard.claims.erase(it);
     shard.by_expiry.pop_front();
   }
 }
@@ -35,7 +38,7 @@ std::optional<CommandId> DedupTable::ClaimOrGet(std::string_view key, CommandId 
   const int64_t expires_us = now_us + window_us_;
   auto [it, inserted] = shard.claims.try_emplace(digest, Claim{id, expires_us});
   if (!inserted) return it->second.id;
-  shard.by_expiry.emplace_back(expires_us, digest);
+  shard.by_expiry.push_back({expires_us, digest, id});
   return std::nullopt;
 }
 

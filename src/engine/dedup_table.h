@@ -47,7 +47,14 @@ class DedupTable {
   struct Shard {
     std::mutex mu;
     std::unordered_map<Digest, Claim, DigestHash> claims;
-    std::deque<std::pair<int64_t, Digest>> by_expiry;  // claim order == expiry order
+    // Claim order == expiry order. An entry whose claim was released (or replaced by a
+    // later claim of the same key) is stale: it is skipped when it comes to the front.
+    struct Entry {
+      int64_t expires_us;
+      Digest digest;
+      CommandId id;
+    };
+    std::deque<Entry> by_expiry;
   };
   static constexpr size_t kShards = 16;
   static Digest DigestOf(std::string_view key);

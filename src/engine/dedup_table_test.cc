@@ -54,6 +54,20 @@ TEST(DedupTable, StaysWithinItsBoundAndForgetsTheOldestFirst) {
   EXPECT_FALSE(table.ClaimOrGet("key-0", Id(kKeys + 1), 0).has_value());
 }
 
+// Released claims (submits that failed after claiming) must not count against the bound:
+// here every other claim is released, and the live ones still fill it.
+TEST(DedupTable, ReleasedClaimsDoNotCountAgainstTheBound) {
+  constexpr size_t kMax = 1600;
+  DedupTable table(kWindowUs, kMax);
+  for (uint64_t i = 0; i < 4 * kMax; ++i) {
+    ASSERT_FALSE(table.ClaimOrGet("live-" + std::to_string(i), Id(2 * i + 1), i).has_value());
+    ASSERT_FALSE(table.ClaimOrGet("gone-" + std::to_string(i), Id(2 * i + 2), i).has_value());
+    table.Release("gone-" + std::to_string(i), Id(2 * i + 2));
+  }
+  EXPECT_GE(table.size(), kMax * 3 / 4);
+  EXPECT_LE(table.size(), kMax);
+}
+
 TEST(DedupTable, ConcurrentClaimsOfOneKeyAgreeOnOneWinner) {
   DedupTable table(kWindowUs, 1 << 20);
   constexpr int kThreads = 8;
