@@ -373,6 +373,35 @@ TEST(BusRemote, AnOfferWakesOneWaiterAndUnusedWakeUpsPassOn) {
   bus->CancelLeasable(ta);
 }
 
+// A woken waiter of several types that leaves a command behind passes the wake-up to a
+// waiter of that command's type, not to one of a type with nothing offered.
+TEST(BusRemote, APassedOnWakeUpGoesToAWaiterOfTheLeftCommandsType) {
+  BusOptions options;
+  options.workers = 2;
+  options.partitions = 8;
+  auto bus = MakeBus(std::move(options));
+  ASSERT_TRUE(bus->RegisterRemote("type.a", FastRetry()).ok());
+  ASSERT_TRUE(bus->RegisterRemote("type.b", FastRetry()).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  std::atomic<int> both{0}, only_a{0}, only_b{0};
+  auto counter = [](std::atomic<int>& n) {
+    return [&n] {
+      n.fetch_add(1);
+      return true;
+    };
+  };
+  const uint64_t t_both = bus->OnLeasable({"type.a", "type.b"}, counter(both));
+  const uint64_t t_a = bus->OnLeasable({"type.a"}, counter(only_a));
+  const uint64_t t_b = bus->OnLeasable({"type.b"}, counter(only_b));
+  ASSERT_TRUE(bus->Submit(Cmd("type.b", "k")).has_value());
+  ASSERT_TRUE(Eventually([&] { return both.load() == 1; }));
+  bus->CancelLeasable(t_both);  // without leasing it
+  ASSERT_TRUE(Eventually([&] { return only_b.load() == 1; }));
+  EXPECT_EQ(only_a.load(), 0);
+  bus->CancelLeasable(t_a);
+  bus->CancelLeasable(t_b);
+}
+
 TEST(BusRemote, WatchFiresOnceWhenTheCommandIsTerminal) {
   auto bus = RemoteBus();
   auto id = *bus->Submit(Cmd(kType, "k"));

@@ -159,12 +159,15 @@ void LeaseBroker::CancelLeasable(uint64_t ticket) {
   {
     std::lock_guard lock(mu_);
     if (auto w = woken_.find(ticket); w != woken_.end()) {
-      // Woken: if it left tasks behind, another listener must hear of them.
-      if (AnyOfferedLocked(w->second)) pass_on = std::move(w->second);
+      // Woken: if it left tasks behind, another listener must hear of them. Type by type:
+      // a listener of a type with nothing offered would waste the wake-up.
+      for (const TypeEntry* t : w->second) {
+        if (AnyOfferedLocked({t})) pass_on.push_back(t);
+      }
       woken_.erase(w);
     }
   }
-  if (!pass_on.empty()) WakeOne(pass_on);
+  for (const TypeEntry* t : pass_on) WakeOne({t});
   std::lock_guard lock(mu_);
   std::erase_if(listeners_, [ticket](const Listener& l) { return l.ticket == ticket; });
 }
