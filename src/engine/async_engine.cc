@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <thread>
 #include <unordered_set>
 
 #include "core/partitioner.h"
@@ -78,17 +79,31 @@ void AsyncEngine::Enqueue(Task* task, size_t together) {
 
 void AsyncEngine::Handle(Partition& p, bool remote, size_t together) {
   constexpr size_t kHandleHereAtMost = 16;
-  if (!remote || together > kHandleHereAtMost || !running_.load()) {
+  if (!remote || together > kHandleHereAtMost) {
     run_queue_.Schedule(p);
     return;
   }
-  if (p.scheduled.load() || p.scheduled.exchange(true)) return;  // its holder drains the inbox
-  OfferReadyHeads(p);
+  // Counted before running_ is read, and Stop clears running_ before it waits for the
+  // count to fall: either this call sees the stop, or Stop waits until it let go of `p`.
+  inline_owners_.fetch_add(1);
+  if (!running_.load()) {
+    run_queue_.Schedule(p);
+  } else if (!p.scheduled.load() && !p.scheduled.exchange(true)) {
+    OfferReadyHeads(p);
+  }  // else its holder drains the inbox
+  inline_owners_.fetch_sub(1);
+}
+
+void AsyncEngine::WaitInlineOwners() {
+  while (inline_owners_.load() > 0) std::this_thread::yield();
 }
 
 void AsyncEngine::OfferReadyHeads(Partition& p) {
   const int64_t now = clock_.NowMicros();
-  p.DrainInbox(now);
+  // Controls (cancel, re-drive) may write to the store; they wait for a worker, not run on
+  // the caller's thread, which may be an event loop. They keep the inbox non-empty, so
+  // the check below schedules `p`.
+  p.DrainInbox(now, /*run_controls=*/false);
   p.ReleaseDue(now);
   while (Task* t = p.PeekReady()) {
     // In-process work, and the per-key limits of unordered types, are a worker's to judge.
@@ -156,6 +171,7 @@ void AsyncEngine::WorkerLoop(size_t index) {
 StopReport AsyncEngine::Stop(StopMode mode) {
   StopReport report;
   if (!running_.exchange(false)) return report;
+  WaitInlineOwners();  // from here on, every partition is a worker's (or nobody's)
   broker_.StopLeasing();
   if (mode == StopMode::kDrain) {
     // Remote workers may still finish what they hold; their outcomes settle meanwhile.

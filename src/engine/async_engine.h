@@ -73,6 +73,8 @@ class AsyncEngine {
   // The caller holds `p` (its `scheduled` flag): offers the ready heads of remote types to
   // the broker, then lets go, or hands `p` to a worker if in-process work is ready.
   void OfferReadyHeads(Partition& p);
+  // Waits until no thread holds a partition through Handle (Stop, once running_ fell).
+  void WaitInlineOwners();
 
   Store& store_;
   GroupCommitter* committer_;
@@ -87,6 +89,8 @@ class AsyncEngine {
   LeaseBroker broker_;
   Ticker ticker_;
   std::atomic<bool> running_{false};
+  // Threads inside Handle: producers and finishing threads that may own a partition.
+  std::atomic<int> inline_owners_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -1,9 +1,11 @@
 // Hammers: per-key order with many producers, and cancel/undo racing the workers.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -228,6 +230,61 @@ TEST(BusRace, IdempotentSubmitsFromManyThreadsMakeOneCommand) {
   for (CommandId id : got) EXPECT_EQ(id, got[0]);
   bus->Stop(StopMode::kDrain);
   EXPECT_EQ(runs.load(), 1);
+}
+
+// A lone submit of a remote type is offered by the producer's own thread, and a small
+// completion by the finishing thread: both may own a partition when Stop comes. Stopping
+// now while they run must neither free a task they touch nor lose one: every accepted
+// command has succeeded or is in the report's `left`.
+TEST(BusRace, StopNowRacingInlineOffersAndCompletionsLosesNothing) {
+  const int rounds = static_cast<int>(Scaled(40, 5));
+  for (int round = 0; round < rounds; ++round) {
+    BusOptions options;
+    options.workers = 2;
+    options.partitions = 4;
+    auto bus = MakeBus(std::move(options));
+    TypeOptions type;
+    type.timeout = 0ms;
+    ASSERT_TRUE(bus->RegisterRemote("remote", type).ok());
+    ASSERT_TRUE(bus->Start().ok());
+    std::mutex mu;
+    std::vector<CommandId> accepted;
+    std::atomic<bool> stopping{false};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < 3; ++p) {
+      threads.emplace_back([&, p] {
+        for (int i = 0; !stopping.load(); ++i) {
+          auto id = bus->Submit(Cmd("remote", fmt::format("k{}-{}", p, i % 7)));
+          if (!id) break;
+          std::lock_guard lock(mu);
+          accepted.push_back(*id);
+        }
+      });
+    }
+    threads.emplace_back([&] {
+      const LeaseAsk ask{.types = {"remote"}, .max = 8, .worker = "w"};
+      while (!stopping.load()) {
+        auto grants = bus->Lease(ask, 1ms);
+        if (!grants) break;
+        std::vector<RemoteOutcome> done;
+        for (const LeaseGrant& g : *grants) {
+          done.push_back({.id = g.command->id, .token = g.token, .ok = true});
+        }
+        if (!done.empty()) bus->Finish(std::move(done));
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 + round % 5));
+    StopReport report = bus->Stop(StopMode::kNow);
+    stopping.store(true);
+    for (auto& t : threads) t.join();
+    std::set<CommandId> left(report.left.begin(), report.left.end());
+    for (CommandId id : accepted) {
+      if (left.contains(id)) continue;
+      auto rec = bus->Get(id);
+      ASSERT_TRUE(rec.has_value()) << id.ToString();
+      EXPECT_EQ(rec->state, State::kSucceeded) << id.ToString();
+    }
+  }
 }
 
 }  // namespace

@@ -47,15 +47,15 @@ bool Partition::Place(Task* task, State state, int64_t retry_due_us) {
 
 bool Partition::InboxEmpty() { return !inbox_nonempty_.load(); }
 
-void Partition::DrainInbox(int64_t now_us) {
+void Partition::DrainInbox(int64_t now_us, bool run_controls) {
   if (InboxEmpty()) return;
   std::vector<Control> controls;
   {
     std::lock_guard lock(inbox_mu_);
     drained_.swap(inbox_tasks_);
-    controls.swap(inbox_controls_);
+    if (run_controls) controls.swap(inbox_controls_);
     settled_.swap(inbox_settled_);
-    inbox_nonempty_.store(false, std::memory_order_relaxed);
+    inbox_nonempty_.store(!inbox_controls_.empty(), std::memory_order_relaxed);
   }
   for (Task* t : drained_) Admit(t, now_us);
   drained_.clear();

@@ -56,8 +56,9 @@ class Partition {
   std::atomic<int64_t> oldest_ready_ns{0};
 
   // --- owner only ---
-  // Moves the inbox in: tasks are admitted (timers for future ones), controls run.
-  void DrainInbox(int64_t now_us);
+  // Moves the inbox in: tasks are admitted (timers for future ones), controls run. With
+  // `run_controls` false they stay in the inbox (it stays non-empty) for the next owner.
+  void DrainInbox(int64_t now_us, bool run_controls = true);
   // Takes a task in on the owner's thread (re-drive): queued, or a timer if not yet due.
   void Admit(Task* task, int64_t now_us);
   // Makes tasks whose time has come runnable.

@@ -172,5 +172,21 @@ TEST_F(PartitionTest, TakeAllReturnsEveryHeldTaskOnce) {
   EXPECT_FALSE(p_.HasReady());
 }
 
+// A producer that offers a partition's heads on its own thread (an event loop) leaves
+// cancels and re-drives, which may write to the store, to the next owner: a worker.
+TEST_F(PartitionTest, ControlsLeftInTheInboxWaitForTheNextDrain) {
+  int ran = 0;
+  p_.PushTask(NewTask(1, "a", &ordered_));
+  p_.PushControl({[&] { ++ran; }});
+  p_.DrainInbox(100, /*run_controls=*/false);
+  EXPECT_EQ(ran, 0);
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{1});  // the tasks came in
+  EXPECT_FALSE(p_.InboxEmpty());                  // so the partition is scheduled again
+  EXPECT_TRUE(p_.HasIncoming(100));
+  p_.DrainInbox(100);
+  EXPECT_EQ(ran, 1);
+  EXPECT_TRUE(p_.InboxEmpty());
+}
+
 }  // namespace
 }  // namespace cmdq::engine
