@@ -81,6 +81,7 @@ void Connection::Refuse(HttpResponse response) {
 // any timeout), so the timer itself needs no change.
 void Connection::Arm(std::chrono::milliseconds timeout) {
   deadline_ = SteadyClock::now() + timeout;
+  timed_out_ = false;  // a cancel that found nothing pending must not taint the next read
 }
 
 void Connection::Close() {
