@@ -289,14 +289,24 @@ bool Bus::Impl::Enqueue(
     std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
     std::vector<Result<CommandId>*>& results, Room room) {
   thread_local StoreBatch batch;
+  // Reserved and not yet stored: tasks[j] is cmds[first + j] (null: it failed).
   std::vector<engine::Task*> tasks;
   tasks.reserve(cmds.size());
+  size_t first = 0;
   for (size_t i = 0; i < cmds.size(); ++i) {
     auto& [cmd, type] = cmds[i];
     const uint32_t index = engine_->PartitionOf(*cmd, type->options.ordered);
-    if (Status s = engine_->Reserve(engine_->partition(index), options_.queue_capacity,
-                                    room == Room::kWait);
-        !s.ok()) {
+    engine::Partition& p = engine_->partition(index);
+    Status s = engine_->Reserve(p, options_.queue_capacity, /*block=*/false);
+    if (s.code() == StatusCode::kResourceExhausted && room == Room::kWait) {
+      // What this batch reserved may be what fills the partition: store and queue it
+      // first, so that the wait is for the workers and never for the batch itself.
+      StoreAndQueue(batch, tasks, std::span(results).subspan(first, i - first), cmds.size());
+      tasks.clear();
+      first = i;
+      s = engine_->Reserve(p, options_.queue_capacity, /*block=*/true);
+    }
+    if (!s.ok()) {
       if (room == Room::kAllOrNone) {
         // Give back the room taken so far; nothing was written yet.
         for (engine::Task* task : tasks) {
@@ -323,9 +333,15 @@ bool Bus::Impl::Enqueue(
     task->due_us = initial == State::kScheduled ? cmd->not_before_us : 0;
     tasks.push_back(task);
   }
+  StoreAndQueue(batch, tasks, std::span(results).subspan(first), cmds.size());
+  return true;
+}
+
+void Bus::Impl::StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
+                              std::span<Result<CommandId>*> results, size_t together) {
   const Status w = batch.empty() ? Status::Ok() : WriteBatch(batch);
   batch.Clear();
-  for (size_t i = 0; i < cmds.size(); ++i) {
+  for (size_t i = 0; i < tasks.size(); ++i) {
     engine::Task* task = tasks[i];
     if (!task) continue;
     if (!w.ok()) {
@@ -338,9 +354,8 @@ bool Bus::Impl::Enqueue(
       continue;
     }
     *results[i] = task->id();
-    engine_->Enqueue(task, cmds.size());
+    engine_->Enqueue(task, together);
   }
-  return true;
 }
 
 Result<std::string> Bus::Impl::Execute(Command command, std::chrono::milliseconds timeout) {

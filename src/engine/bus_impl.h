@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <unordered_set>
 
 #include "cmdq/bus.h"
@@ -87,6 +88,10 @@ class Bus::Impl {
   // False only for Room::kAllOrNone when a partition was full: nothing was stored.
   bool Enqueue(std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
                std::vector<Result<CommandId>*>& results, Room room);
+  // Writes `batch` (the commands of `tasks`, in order) in one store write, then queues
+  // the tasks, or on failure gives their room and idempotency keys back; fills `results`.
+  void StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
+                     std::span<Result<CommandId>*> results, size_t together);
   Status WriteBatch(StoreBatch& batch);
   Result<CommandId> SubmitSync(std::shared_ptr<const Command> command, engine::TypeEntry& type);
   Result<SyncResult> RunSync(std::shared_ptr<const Command> command, engine::TypeEntry& type,
