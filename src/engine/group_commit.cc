@@ -1,12 +1,15 @@
 #include "engine/group_commit.h"
 
 #include <chrono>
+#include <vector>
 
 namespace cmdq::engine {
 namespace {
 
 // A group stops growing here: bigger groups add latency for the writers at its front.
 constexpr size_t kMaxGroupItems = 4096;
+// Groups written at once: two let the store overlap one's fsync with the other's inserts.
+constexpr int kMaxLeaders = 2;
 
 }  // namespace
 
@@ -14,34 +17,39 @@ Status GroupCommitter::Commit(StoreBatch& batch) {
   Writer self{.batch = &batch};
   std::unique_lock lock(mu_);
   queue_.push_back(&self);
-  self.cv.wait(lock, [&] { return self.done || queue_.front() == &self; });
+  self.cv.wait(lock,
+               [&] { return self.done || (queue_.front() == &self && leaders_ < kMaxLeaders); });
   if (self.done) return self.status;
 
-  // The leader: take in the batches queued behind it, write them all at once.
-  members_.clear();
+  // A leader: take in the batches queued behind it, write them all at once.
+  std::vector<Writer*> members;
   size_t items = 0;
   for (Writer* w : queue_) {
-    if (!members_.empty() && items + w->batch->size() > kMaxGroupItems) break;
+    if (!members.empty() && items + w->batch->size() > kMaxGroupItems) break;
     items += w->batch->size();
-    members_.push_back(w);
+    members.push_back(w);
   }
-  const size_t members = members_.size();
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(members.size()));
+  ++leaders_;
+  // The next writer may lead a group of its own meanwhile: the store overlaps two writes
+  // (one's fsync with the other's memtable inserts).
+  if (!queue_.empty() && leaders_ < kMaxLeaders) queue_.front()->cv.notify_one();
   lock.unlock();
   // A lone writer's batch is written as it is; a group's are moved into one. The members
   // wait until the leader wakes them, so their batches are the leader's until then.
-  const bool alone = members == 1;
+  const bool alone = members.size() == 1;
+  StoreBatch group;
   if (!alone) {
-    group_.Clear();
-    for (Writer* w : members_) {
+    for (Writer* w : members) {
       w->inserts = w->batch->inserts().size();
       w->transitions = w->batch->transitions().size();
-      group_.Absorb(*w->batch);
+      group.Absorb(*w->batch);
     }
   }
   const auto started = std::chrono::steady_clock::now();
-  const Status status = store_.Write(alone ? batch : group_, WriteOptions{.sync = sync_});
+  const Status status = store_.Write(alone ? batch : group, WriteOptions{.sync = sync_});
   if (on_commit_) {
-    on_commit_(CommitStats{.batches = static_cast<uint32_t>(members),
+    on_commit_(CommitStats{.batches = static_cast<uint32_t>(members.size()),
                            .write_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                            std::chrono::steady_clock::now() - started)
                                            .count()});
@@ -50,16 +58,15 @@ Status GroupCommitter::Commit(StoreBatch& batch) {
     if (status.ok()) batch.Clear();
   } else if (!status.ok()) {
     // Give every writer its items back, last member first (they sit at the group's end).
-    for (size_t i = members; i-- > 0;) {
-      group_.MoveTailTo(*members_[i]->batch, members_[i]->inserts, members_[i]->transitions);
+    for (size_t i = members.size(); i-- > 0;) {
+      group.MoveTailTo(*members[i]->batch, members[i]->inserts, members[i]->transitions);
     }
   }
   lock.lock();
+  --leaders_;
   ++writes_;
-  batches_ += members;
-  for (size_t i = 0; i < members; ++i) {
-    Writer* w = queue_.front();
-    queue_.pop_front();
+  batches_ += members.size();
+  for (Writer* w : members) {
     w->status = status;
     w->done = true;
     if (w != &self) w->cv.notify_one();

@@ -3,7 +3,7 @@
 // LevelDB's scheme: writers queue up; the one at the front writes its own batch together
 // with every batch queued behind it (up to a size cap) in one synced Store::Write, then
 // wakes them with the common status. A lone writer goes at once, so batch size follows the
-// load instead of a timer.
+// load instead of a timer. Two groups may be written at once (the store overlaps them).
 #pragma once
 
 #include <condition_variable>
@@ -47,8 +47,7 @@ class GroupCommitter {
   const std::function<void(const CommitStats&)> on_commit_;  // metrics; may be empty
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;
-  StoreBatch group_;              // the leader's merged batch; only the leader touches it
-  std::vector<Writer*> members_;  // the leader's group; only the leader touches it
+  int leaders_ = 0;  // groups being written now
   uint64_t writes_ = 0;
   uint64_t batches_ = 0;
 };

@@ -12,13 +12,13 @@
 namespace cmdq::engine {
 namespace {
 
-// Counts writes and lets a test hold the first one until it says so.
+// Counts writes and lets a test hold the first `hold` ones until it says so.
 class CountingStore final : public Store {
  public:
-  explicit CountingStore(bool hold_first) : hold_(hold_first) {}
+  explicit CountingStore(int hold) : hold_(hold) {}
   Status Write(const StoreBatch& batch, const WriteOptions& options) override {
-    if (hold_.exchange(false)) {
-      held_.store(true);
+    if (hold_.fetch_sub(1) > 0) {
+      held_.fetch_add(1);
       while (!release_.load()) std::this_thread::yield();
     }
     std::lock_guard lock(mu_);
@@ -34,8 +34,8 @@ class CountingStore final : public Store {
   }
   Result<std::vector<Record>> Unfinished() const override { return std::vector<Record>{}; }
 
-  std::atomic<bool> hold_;
-  std::atomic<bool> held_{false};
+  std::atomic<int> hold_;
+  std::atomic<int> held_{0};
   std::atomic<bool> release_{false};
   std::mutex mu_;
   int writes_ = 0;
@@ -53,7 +53,7 @@ StoreBatch OneInsert(uint64_t id) {
 }
 
 TEST(GroupCommit, LoneWriterGoesAtOnce) {
-  CountingStore store(false);
+  CountingStore store(0);
   GroupCommitter gc(store, true);
   StoreBatch b = OneInsert(1);
   ASSERT_TRUE(gc.Commit(b).ok());
@@ -62,35 +62,34 @@ TEST(GroupCommit, LoneWriterGoesAtOnce) {
   EXPECT_TRUE(store.synced_);
 }
 
-TEST(GroupCommit, WritersQueuedBehindAWriteShareTheNextOne) {
-  CountingStore store(true);
+// Two groups are written at once (one may wait for the disk while the next is written);
+// writers that come while both are held share the next write.
+TEST(GroupCommit, WritersQueuedBehindTwoWritesShareTheNextOne) {
+  CountingStore store(2);
   GroupCommitter gc(store, true);
-  std::thread first([&] {
-    StoreBatch b = OneInsert(1);
+  std::vector<std::thread> threads;
+  auto writer = [&](uint64_t id) {
+    StoreBatch b = OneInsert(id);
     EXPECT_TRUE(gc.Commit(b).ok());
-  });
-  while (!store.held_.load()) std::this_thread::yield();
-  std::vector<std::thread> followers;
-  for (int i = 0; i < 8; ++i) {
-    followers.emplace_back([&, i] {
-      StoreBatch b = OneInsert(10 + i);
-      EXPECT_TRUE(gc.Commit(b).ok());
-    });
-  }
-  // All eight are queued behind the held write before it is let go.
-  ASSERT_TRUE(testing::Eventually([&] { return gc.batches() == 0; }));
+  };
+  threads.emplace_back(writer, 1);
+  ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
+  threads.emplace_back(writer, 2);  // not held back by the first
+  ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
+  for (int i = 0; i < 7; ++i) threads.emplace_back(writer, 10 + i);
+  // All seven are queued behind the held writes before they are let go.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(gc.batches(), 0u);
   store.release_.store(true);
-  first.join();
-  for (auto& t : followers) t.join();
+  for (auto& t : threads) t.join();
   EXPECT_EQ(store.items_, 9u);
   EXPECT_EQ(gc.batches(), 9u);
-  EXPECT_EQ(gc.writes(), 2u);  // the held one, then one for all eight
-  EXPECT_EQ(store.writes_, 2);
+  EXPECT_EQ(gc.writes(), 3u);  // the two held ones, then one for all seven
+  EXPECT_EQ(store.writes_, 3);
 }
 
 TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailureAndItsOwnItemsBack) {
-  CountingStore store(true);  // the first write is held, so the others queue into a group
+  CountingStore store(2);  // the first two writes are held, so the others queue into a group
   store.fail_ = true;
   GroupCommitter gc(store, true);
   std::vector<std::thread> threads;
@@ -108,8 +107,10 @@ TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailureAndItsOwnItemsBack) {
     if (own) ++own_items_back;
   };
   threads.emplace_back(writer, 1, 1);
-  while (!store.held_.load()) std::this_thread::yield();
-  for (int i = 0; i < 8; ++i) threads.emplace_back(writer, 10 + i, 1 + i % 3);
+  ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
+  threads.emplace_back(writer, 2, 2);
+  ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
+  for (int i = 0; i < 7; ++i) threads.emplace_back(writer, 10 + i, 1 + i % 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   store.release_.store(true);
   for (auto& t : threads) t.join();
@@ -118,7 +119,7 @@ TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailureAndItsOwnItemsBack) {
 }
 
 TEST(GroupCommit, HammerLosesNoItem) {
-  CountingStore store(false);
+  CountingStore store(0);
   GroupCommitter gc(store, true);
   const int per_thread = static_cast<int>(testing::Scaled(20'000, 1000));
   std::vector<std::thread> threads;

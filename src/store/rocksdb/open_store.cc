@@ -70,6 +70,9 @@ rocksdb::DBOptions DatabaseOptions(const RocksDbStoreOptions& o, bool create) {
   // The store serializes its writes, so parallel memtable inserts would buy nothing, and
   // they would disable the insert hints.
   db.allow_concurrent_memtable_write = false;
+  // Two store writes may be in RocksDB at once (RocksDbStore::Write): the WAL append and
+  // fsync of one then overlap the memtable inserts of the other.
+  db.enable_pipelined_write = true;
   return db;
 }
 

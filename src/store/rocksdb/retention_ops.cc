@@ -112,8 +112,10 @@ Status RocksDbStore::AddDeletes(CommandId from, CommandId to, rocksdb::WriteBatc
 
 Status RocksDbStore::DeleteRange(CommandId from, CommandId to) {
   if (from >= to) return Status::Ok();
-  std::lock_guard lock(write_mu_);
-  // Under write_mu_ no Write can move a record of the range while we look and delete.
+  std::unique_lock lock(write_mu_);
+  WaitNoneInFlight(lock);
+  // Under write_mu_, with none in flight, no Write can move a record of the range while
+  // we look and delete.
   if (auto it = live_.lower_bound(from); it != live_.end() && it->first < to) {
     return Status::FailedPrecondition(
         "command " + it->first.ToString() + " is " + std::string(StateName(it->second.state)) +
@@ -143,7 +145,8 @@ Status RocksDbStore::DeleteRange(CommandId from, CommandId to) {
 
 Status RocksDbStore::Restore(std::span<const StoredCommand> records) {
   if (records.empty()) return Status::Ok();
-  std::lock_guard lock(write_mu_);
+  std::unique_lock lock(write_mu_);
+  WaitNoneInFlight(lock);
   if (Status s = ResumeIfNeeded("restore"); !s.ok()) return s;
   std::unordered_set<CommandId, CommandIdHash> seen;
   for (const StoredCommand& s : records) {

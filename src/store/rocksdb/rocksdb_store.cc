@@ -136,34 +136,69 @@ void RocksDbStore::Reconcile(const std::vector<PlannedRecord>& plan) {
   }
 }
 
+bool RocksDbStore::TouchesInFlightLocked(const StoreBatch& batch) const {
+  if (in_flight_.empty()) return false;
+  for (const auto& insert : batch.inserts()) {
+    if (insert.command && in_flight_.contains(insert.command->id.value())) return true;
+  }
+  for (const Transition& t : batch.transitions()) {
+    if (in_flight_.contains(t.id.value())) return true;
+  }
+  return false;
+}
+
+void RocksDbStore::WaitNoneInFlight(std::unique_lock<std::mutex>& lock) {
+  in_flight_cv_.wait(lock, [this] { return writes_in_flight_ == 0; });
+}
+
+// Planned under write_mu_, written outside it: two writes can be in RocksDB at once, so
+// that with pipelined writes the fsync of one overlaps the memtable inserts of the other
+// (a synced write is otherwise one serial chain: inserts, WAL append, fsync). Two writes
+// in flight never touch the same id (a batch that would waits), so the order in which
+// RocksDB applies them cannot matter, and `live_` is updated after each lands.
 Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options) {
   if (batch.empty()) return Status::Ok();
-  std::lock_guard lock(write_mu_);
-  if (Status s = ResumeIfNeeded("write"); !s.ok()) return s;
-  auto exists = [this](CommandId id) { return Exists(id); };
-  auto lookup = [this](CommandId id) -> Result<std::optional<RecordStatus>> {
-    // Under write_mu_ nobody else changes live_, so reading it needs no live_mu_.
-    if (auto it = live_.find(id); it != live_.end()) return it->second;
-    return StoredStatus(id);
-  };
-  auto plan = PlanBatch(batch, exists, lookup);
-  if (!plan) return plan.error();
-
-  rocksdb::WriteBatch wb;
-  for (const PlannedRecord& p : *plan) {
-    AddToBatch(p, wb);
-    // Raised before the write: should the write fail but land, Exists() still looks.
-    if (p.inserted != nullptr) max_id_ = std::max(max_id_, p.id.value());
+  std::vector<PlannedRecord> plan;
+  {
+    std::unique_lock lock(write_mu_);
+    if (resume_needed_) WaitNoneInFlight(lock);  // Resume() wants the writes settled
+    if (Status s = ResumeIfNeeded("write"); !s.ok()) return s;
+    in_flight_cv_.wait(lock, [&] { return !TouchesInFlightLocked(batch); });
+    auto exists = [this](CommandId id) { return Exists(id); };
+    auto lookup = [this](CommandId id) -> Result<std::optional<RecordStatus>> {
+      // Under write_mu_ nobody else changes live_, so reading it needs no live_mu_; no
+      // write in flight touches `id`, so `live_` or RocksDB has its latest status.
+      if (auto it = live_.find(id); it != live_.end()) return it->second;
+      return StoredStatus(id);
+    };
+    auto planned = PlanBatch(batch, exists, lookup);
+    if (!planned) return planned.error();
+    plan = std::move(*planned);
+    for (const PlannedRecord& p : plan) {
+      in_flight_.insert(p.id.value());
+      // Raised before the write: should the write fail but land, Exists() still looks.
+      if (p.inserted != nullptr) max_id_ = std::max(max_id_, p.id.value());
+    }
+    ++writes_in_flight_;
   }
+  rocksdb::WriteBatch wb;
+  for (const PlannedRecord& p : plan) AddToBatch(p, wb);
   rocksdb::WriteOptions wo;
   wo.sync = options.sync;
-  rocksdb::Status s = h_.db->Write(wo, &wb);
-  if (!s.ok()) {
-    Reconcile(*plan);
-    return WriteFailed(s, "write");
+  const rocksdb::Status s = h_.db->Write(wo, &wb);
+
+  std::lock_guard lock(write_mu_);
+  Status result = Status::Ok();
+  if (s.ok()) {
+    ApplyToLive(plan);
+  } else {
+    Reconcile(plan);
+    result = WriteFailed(s, "write");
   }
-  ApplyToLive(*plan);
-  return Status::Ok();
+  for (const PlannedRecord& p : plan) in_flight_.erase(p.id.value());
+  --writes_in_flight_;
+  in_flight_cv_.notify_all();
+  return result;
 }
 
 Status RocksDbStore::ResumeIfNeeded(std::string_view what) {

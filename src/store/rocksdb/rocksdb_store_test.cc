@@ -334,5 +334,44 @@ TEST_F(RocksDbStoreTest, ConcurrentWritersKeepEveryRecord) {
   EXPECT_EQ(std::set<uint64_t>(all.begin(), all.end()).size(), total);
 }
 
+// Two writes may be in RocksDB at once; two that touch one id never are. Here a "worker"
+// and a "canceller" race on every id: exactly one of them wins each, and what is stored
+// (read back after a reopen) is the winner's, never an older status over a newer one.
+TEST_F(RocksDbStoreTest, RacingWritesOfOneIdApplyOneAfterTheOther) {
+  const uint64_t n = Scaled(2000, 200);
+  StoreBatch in;
+  for (uint64_t id = 1; id <= n; ++id) in.Insert(MakeCommand(id), State::kPending, 0);
+  ASSERT_TRUE(store_->Write(in, {.sync = true}).ok());
+  std::vector<uint8_t> worker_won(n + 1, 0);
+  std::vector<uint8_t> canceller_won(n + 1, 0);
+  std::thread worker([&] {
+    for (uint64_t id = 1; id <= n; ++id) {
+      if (!Move(id, State::kPending, State::kRunning, {.attempt = 1}).ok()) continue;
+      worker_won[id] = 1;
+      StoreBatch done;
+      done.Apply({.id = CommandId(id), .from = State::kRunning, .to = State::kSucceeded});
+      EXPECT_TRUE(store_->Write(done, {.sync = id % 8 == 0}).ok());
+    }
+  });
+  std::thread canceller([&] {
+    for (uint64_t id = 1; id <= n; ++id) {
+      StoreBatch b;
+      b.Apply({.id = CommandId(id), .from = State::kPending, .to = State::kCancelled});
+      if (store_->Write(b, {.sync = id % 8 == 4}).ok()) canceller_won[id] = 1;
+    }
+  });
+  worker.join();
+  canceller.join();
+  Reopen();
+  for (uint64_t id = 1; id <= n; ++id) {
+    ASSERT_EQ(worker_won[id] + canceller_won[id], 1) << id;
+    auto rec = store_->Get(CommandId(id));
+    ASSERT_TRUE(rec.has_value()) << id;
+    EXPECT_EQ(rec->state, worker_won[id] ? State::kSucceeded : State::kCancelled) << id;
+    EXPECT_EQ(store_->Audit(CommandId(id))->size(), worker_won[id] ? 3u : 2u) << id;
+  }
+  EXPECT_TRUE(store_->Unfinished()->empty());
+}
+
 }  // namespace
 }  // namespace cmdq::rocksdb_store
