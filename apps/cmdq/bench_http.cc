@@ -113,7 +113,8 @@ BenchResult MakeResult(const BenchOptions& options, const HttpLoadPlan& plan,
   }
   // The stages of submit->done, to tell where a tail comes from.
   for (const auto& [name, histogram] :
-       {std::pair<const char*, const LatencyHistogram*>{"submit_rtt", &tally.submit_rtt},
+       {std::pair<const char*, const LatencyHistogram*>{"send_late", &tally.send_late},
+        {"submit_rtt", &tally.submit_rtt},
         {"to_leased", &tally.to_leased},
         {"completion_rtt", &tally.completion_rtt}}) {
     const HistogramSnapshot stage = histogram->Snapshot();

@@ -102,6 +102,9 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
       const auto intended = start + static_cast<int64_t>(double(sent) * ns_per_command);
       batch.push_back(Stamped(plan, key, data.payloads.At(global), intended));
     }
+    // How late the producer itself is (the machine did not run it in time): the part of
+    // submit->done that no server can take back.
+    tally.send_late.Record(SteadyNs(SteadyClock::now()) - StampOf(batch.front().payload));
     Submit(*client, std::move(batch), tally);
   }
 }

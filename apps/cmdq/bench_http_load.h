@@ -38,6 +38,7 @@ struct HttpTally {
   std::atomic<bool> stop_workers{false};
   LatencyHistogram latency;
   // Where submit->done goes, per stage (per command; submit_rtt per request):
+  LatencyHistogram send_late;       // open loop: a batch's oldest command, due to sent
   LatencyHistogram submit_rtt;      // a producer's submit request, sent to answered
   LatencyHistogram to_leased;       // submitted (its stamp) to a worker holding its lease
   LatencyHistogram completion_rtt;  // leased to its completion acknowledged
