@@ -108,6 +108,13 @@ Status Bus::Impl::Recover() {
       if (Status s = WriteOne(std::move(t)); !s.ok()) return s;
       state = State::kPending;
     }
+    if (!rec.command.idempotency_key.empty()) {
+      // A client whose submit was stored but whose answer the crash lost retries with the
+      // same key: it must get this command, not a second one. Its window runs from the
+      // original submit.
+      (void)dedup_.ClaimOrGet(rec.command.idempotency_key, rec.command.id,
+                              rec.command.created_at_us);
+    }
     auto cmd = std::make_shared<const Command>(std::move(rec.command));
     const bool ordered = type->options.ordered;
     auto* task = new engine::Task{.command = cmd,

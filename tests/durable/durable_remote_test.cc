@@ -79,6 +79,31 @@ TEST(DurableRemote, FinishedOutcomesSurviveAndLeasedCommandsRunAgainAfterReopen)
   EXPECT_EQ(bus->Get(waiting)->state, State::kSucceeded);
 }
 
+// A client whose submit was stored but whose answer a crash lost retries with the same
+// idempotency key after the restart: it gets the stored command, not a second one.
+TEST(DurableRemote, AnUnfinishedCommandKeepsItsIdempotencyKeyAcrossARestart) {
+  TempDir dir;
+  auto keyed = [](std::string key) {
+    Command c;
+    c.type = kType;
+    c.key = "k";
+    c.idempotency_key = std::move(key);
+    return c;
+  };
+  CommandId first;
+  {
+    auto bus = StartRemoteBus(dir.path());
+    ASSERT_NE(bus, nullptr);
+    first = *bus->Submit(keyed("pay-42"));
+    bus->Stop(StopMode::kNow);
+  }
+  auto bus = StartRemoteBus(dir.path());
+  ASSERT_NE(bus, nullptr);
+  EXPECT_EQ(*bus->Submit(keyed("pay-42")), first);
+  EXPECT_NE(*bus->Submit(keyed("pay-43")), first);
+  EXPECT_EQ(bus->List(ListQuery{.key = "k"})->records.size(), 2u);
+}
+
 }  // namespace
 }  // namespace cmdq
 
