@@ -17,8 +17,10 @@ Status GroupCommitter::Commit(StoreBatch& batch) {
   Writer self{.batch = &batch};
   std::unique_lock lock(mu_);
   queue_.push_back(&self);
-  self.cv.wait(lock,
-               [&] { return self.done || (queue_.front() == &self && leaders_ < kMaxLeaders); });
+  // A member taken into a group has left the queue (which may be empty) until it is done.
+  self.cv.wait(lock, [&] {
+    return self.done || (!queue_.empty() && queue_.front() == &self && leaders_ < kMaxLeaders);
+  });
   if (self.done) return self.status;
 
   // A leader: take in the batches queued behind it, write them all at once.
