@@ -1,10 +1,11 @@
 // BeastTransport: HttpTransport over one keep-alive HTTP/1.1 connection, with Boost.Beast.
 //
-// Beast's messages, serializer and parser do the HTTP; the socket steps run as
+// Beast's messages, serializer and parser do the HTTP. Resolving and connecting run as
 // asynchronous operations on a private io_context that the calling thread runs to
-// completion, because Beast's blocking calls cannot time out and every step here has a
-// deadline (connect_timeout, the request's timeout). So a call still blocks its caller,
-// and no thread is started.
+// completion (connect_timeout). A request's write and read use Beast's synchronous calls
+// over the socket, each step waiting in poll() for what is left of the request's
+// timeout: a few send/recv calls instead of the io_context's reactor and timers. So a
+// call blocks its caller, and no thread is started.
 //
 // The connection is opened on first use and kept. A kept connection that the server has
 // closed in the meantime (idle timeout, restart) fails on the next write or before the

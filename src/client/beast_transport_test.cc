@@ -113,6 +113,24 @@ TEST(BeastTransport, KeepsOneConnectionForManyRequests) {
   EXPECT_EQ(auth, "Bearer t");
 }
 
+// Bodies far larger than a socket buffer go out and come back whole: the transport's
+// reads and writes wait for the socket and continue where they stopped.
+TEST(BeastTransport, LargeBodiesCrossInManyReadsAndWrites) {
+  FakeServer server([](const http::request<http::string_body>& r) {
+    return Reply{.body = r.body() + r.body()};  // twice what came
+  });
+  BeastTransport transport = MakeTransport(server);
+  std::string body(900 << 10, 'x');  // under the fake server's 1 MB request limit
+  for (size_t i = 0; i < body.size(); i += 4093) body[i] = static_cast<char>('a' + i % 26);
+  for (int round = 0; round < 3; ++round) {
+    auto exchange = transport.RoundTrip({.method = "POST", .target = "/echo", .body = body});
+    ASSERT_TRUE(exchange.has_value()) << exchange.error().status.ToString();
+    EXPECT_EQ(exchange->status, 200);
+    EXPECT_EQ(exchange->body, body + body);
+  }
+  EXPECT_EQ(transport.connects(), 1);
+}
+
 TEST(BeastTransport, ReconnectsWhenTheServerClosedAKeptConnection) {
   FakeServer server([](const auto&) { return Reply{.close = true}; });
   BeastTransport transport = MakeTransport(server);
