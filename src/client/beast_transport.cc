@@ -65,22 +65,25 @@ class DeadlineSocket {
     return Transfer(buffers, POLLOUT, ec,
                     [this](msghdr& m) { return ::sendmsg(fd_, &m, MSG_DONTWAIT | MSG_NOSIGNAL); });
   }
+  // The throwing forms the stream concepts ask for (this file uses the error_code ones).
   template <typename Buffers>
   size_t read_some(const Buffers& buffers) {
-    error_code ec;
-    const size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return OrThrow([&](error_code& ec) { return read_some(buffers, ec); });
   }
   template <typename Buffers>
   size_t write_some(const Buffers& buffers) {
+    return OrThrow([&](error_code& ec) { return write_some(buffers, ec); });
+  }
+
+ private:
+  template <typename Step>
+  static size_t OrThrow(Step step) {
     error_code ec;
-    const size_t n = write_some(buffers, ec);
+    const size_t n = step(ec);
     if (ec) throw boost::system::system_error(ec);
     return n;
   }
 
- private:
   template <typename Buffers, typename Call>
   size_t Transfer(const Buffers& buffers, short events, error_code& ec, Call call) {
     std::array<iovec, 16> iov;
