@@ -81,16 +81,23 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   const double my_rate = plan.rate / plan.producers;
   const double ns_per_command = 1e9 / my_rate;
   const int64_t start = SteadyNs(plan.start);
+  // Between sends the producer sleeps until its next command is due, but at least this
+  // long after the last send, so that at high rates commands still go in small batches.
+  constexpr auto kMinGap = std::chrono::microseconds(200);
   uint64_t sent = 0;
+  auto last_send = SteadyClock::now();
   std::vector<Command> batch;
   for (;;) {
     const auto now = SteadyClock::now();
     if (now >= plan.loop.stop_submitting) return;
     const auto due = static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1;
     if (due <= sent) {
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      const auto next_due = plan.start + std::chrono::nanoseconds(
+                                             static_cast<int64_t>(double(sent) * ns_per_command));
+      std::this_thread::sleep_until(std::max(next_due, last_send + kMinGap));
       continue;
     }
+    last_send = now;
     const uint64_t n = std::min<uint64_t>(due - sent, plan.loop.batch);
     batch.clear();
     batch.reserve(n);
