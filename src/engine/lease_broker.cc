@@ -69,12 +69,14 @@ void LeaseBroker::WakeOne(const std::vector<const TypeEntry*>& types) {
   }
 }
 
+bool LeaseBroker::OfferedLocked(const TypeEntry* type) const {
+  auto it = offered_.find(type);
+  return it != offered_.end() && !it->second.empty();
+}
+
 bool LeaseBroker::AnyOfferedLocked(const std::vector<const TypeEntry*>& types) const {
-  for (const TypeEntry* t : types) {
-    auto it = offered_.find(t);
-    if (it != offered_.end() && !it->second.empty()) return true;
-  }
-  return false;
+  return std::any_of(types.begin(), types.end(),
+                     [this](const TypeEntry* t) { return OfferedLocked(t); });
 }
 
 std::vector<LeaseGrant> LeaseBroker::TakeLocked(const Ask& ask, int64_t now_us) {
@@ -162,7 +164,7 @@ void LeaseBroker::CancelLeasable(uint64_t ticket) {
       // Woken: if it left tasks behind, another listener must hear of them. Type by type:
       // a listener of a type with nothing offered would waste the wake-up.
       for (const TypeEntry* t : w->second) {
-        if (AnyOfferedLocked({t})) pass_on.push_back(t);
+        if (OfferedLocked(t)) pass_on.push_back(t);
       }
       woken_.erase(w);
     }

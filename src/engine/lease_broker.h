@@ -107,6 +107,7 @@ class LeaseBroker {
   };
 
   std::vector<LeaseGrant> TakeLocked(const Ask& ask, int64_t now_us);
+  bool OfferedLocked(const TypeEntry* type) const;
   bool AnyOfferedLocked(const std::vector<const TypeEntry*>& types) const;
   // Wakes the longest-waiting listener of `type` (any of `types`, when given several),
   // and the next while one turns out to be gone. Takes the lock itself.

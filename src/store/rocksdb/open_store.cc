@@ -67,8 +67,8 @@ rocksdb::DBOptions DatabaseOptions(const RocksDbStoreOptions& o, bool create) {
   db.keep_log_file_num = 5;
   db.info_log =
       rocksdb_store::NewStderrInfoLog();  // never a LOG file on the data disk: see info_log.h
-  // The store serializes its writes, so parallel memtable inserts would buy nothing, and
-  // they would disable the insert hints.
+  // Parallel memtable inserts would disable the insert hints, and measured no better with
+  // the store's two writes in flight (decision 0060).
   db.allow_concurrent_memtable_write = false;
   // Two store writes may be in RocksDB at once (RocksDbStore::Write): the WAL append and
   // fsync of one then overlap the memtable inserts of the other.

@@ -148,7 +148,7 @@ bool RocksDbStore::TouchesInFlightLocked(const StoreBatch& batch) const {
 }
 
 void RocksDbStore::WaitNoneInFlight(std::unique_lock<std::mutex>& lock) {
-  in_flight_cv_.wait(lock, [this] { return writes_in_flight_ == 0; });
+  in_flight_cv_.wait(lock, [this] { return in_flight_.empty(); });
 }
 
 // Planned under write_mu_, written outside it: two writes can be in RocksDB at once, so
@@ -179,7 +179,6 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
       // Raised before the write: should the write fail but land, Exists() still looks.
       if (p.inserted != nullptr) max_id_ = std::max(max_id_, p.id.value());
     }
-    ++writes_in_flight_;
   }
   rocksdb::WriteBatch wb;
   for (const PlannedRecord& p : plan) AddToBatch(p, wb);
@@ -196,7 +195,6 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
     result = WriteFailed(s, "write");
   }
   for (const PlannedRecord& p : plan) in_flight_.erase(p.id.value());
-  --writes_in_flight_;
   in_flight_cv_.notify_all();
   return result;
 }

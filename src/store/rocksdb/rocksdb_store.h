@@ -95,22 +95,21 @@ class RocksDbStore final : public Store {
   Status ResumeIfNeeded(std::string_view what);
   // Under write_mu_: remembers a failed write for ResumeIfNeeded; returns its Status.
   Status WriteFailed(const rocksdb::Status& s, std::string_view what);
-
-  const std::string path_;
-  Handles h_;
-  const bool index_key_and_type_;
-
   // Under write_mu_: whether `batch` touches an id that a write in flight touches.
   bool TouchesInFlightLocked(const StoreBatch& batch) const;
   // Under write_mu_ (held by `lock`): waits until no Write is between plan and landing.
   void WaitNoneInFlight(std::unique_lock<std::mutex>& lock);
 
+  const std::string path_;
+  Handles h_;
+  const bool index_key_and_type_;
+
   std::mutex write_mu_;
   uint64_t max_id_ = 0;  // guarded by write_mu_: ids above it are certainly free
-  // Guarded by write_mu_: the ids of the writes planned and not yet landed, and how many
-  // such writes there are; in_flight_cv_ tells when one lands.
+  // Guarded by write_mu_: the ids of the writes planned and not yet landed (every write
+  // touches at least one, so empty means none in flight); in_flight_cv_ tells when one
+  // lands.
   std::unordered_set<uint64_t> in_flight_;
-  int writes_in_flight_ = 0;
   std::condition_variable in_flight_cv_;
   bool resume_needed_ = false;  // guarded by write_mu_: a write failed; try DB::Resume()
   Status write_error_;          // guarded by write_mu_: the failure that stopped writes
