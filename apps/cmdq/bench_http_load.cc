@@ -81,6 +81,10 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   const double my_rate = plan.rate / plan.producers;
   const double ns_per_command = 1e9 / my_rate;
   const int64_t start = SteadyNs(plan.start);
+  // When this producer's k-th command is due (its stamp: latency counts from there).
+  auto due_at = [&](uint64_t k) {
+    return plan.start + std::chrono::nanoseconds(static_cast<int64_t>(double(k) * ns_per_command));
+  };
   // Between sends the producer sleeps until its next command is due, but at least this
   // long after the last send, so that at high rates commands still go in small batches.
   constexpr auto kMinGap = std::chrono::microseconds(200);
@@ -92,13 +96,12 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
     if (now >= plan.loop.stop_submitting) return;
     const auto due = static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1;
     if (due <= sent) {
-      const auto next_due = plan.start + std::chrono::nanoseconds(
-                                             static_cast<int64_t>(double(sent) * ns_per_command));
-      std::this_thread::sleep_until(std::max(next_due, last_send + kMinGap));
+      std::this_thread::sleep_until(std::max(due_at(sent), last_send + kMinGap));
       continue;
     }
     last_send = now;
     const uint64_t n = std::min<uint64_t>(due - sent, plan.loop.batch);
+    const auto oldest_due = due_at(sent);
     batch.clear();
     batch.reserve(n);
     for (uint64_t i = 0; i < n; ++i, ++sent) {
@@ -106,12 +109,11 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
       const uint64_t global = sent * plan.producers + index;
       const std::string& key = plan.round_robin ? data.keys[global % data.keys.size()]
                                                 : data.keys[random.Below(data.keys.size())];
-      const auto intended = start + static_cast<int64_t>(double(sent) * ns_per_command);
-      batch.push_back(Stamped(plan, key, data.payloads.At(global), intended));
+      batch.push_back(Stamped(plan, key, data.payloads.At(global), SteadyNs(due_at(sent))));
     }
     // How late the producer itself is (the machine did not run it in time): the part of
     // submit->done that no server can take back.
-    tally.send_late.Record(SteadyNs(SteadyClock::now()) - StampOf(batch.front().payload));
+    tally.send_late.Record((SteadyClock::now() - oldest_due).count());
     Submit(*client, std::move(batch), tally);
   }
 }
