@@ -59,6 +59,11 @@ struct RocksDbStoreOptions {
   // false saves an entry per command and per index on the hot path but makes List by key
   // or type scan the records newest-first within List's scan budget.
   bool index_key_and_type = true;
+  // An insert writes no status entry of its own (the command implies it); every this
+  // many such inserts, one write stores the statuses still missing and raises a
+  // watermark in `meta`. Open reads the commands above the watermark back: after a
+  // crash, at most about this many plus the queue (docs/storage.md).
+  size_t status_checkpoint_every = 65536;
 };
 
 // Opens (or creates) the store at options.path. Errors name the path and what to do,

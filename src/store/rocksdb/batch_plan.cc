@@ -19,17 +19,32 @@ Status CheckInsert(const NewRecord& r) {
   return Status::Ok();
 }
 
-RecordStatus Created(const NewRecord& r) {
+RecordStatus Created(const NewRecord& r, CommandId id) {
   RecordStatus st{.state = r.state, .updated_at_us = r.time_us};
-  st.audit.push_back(AuditEvent{.id = r.command->id,
-                                .sequence = 0,
-                                .time_us = r.time_us,
-                                .from = State::kNone,
-                                .to = r.state});
+  st.audit.push_back(AuditEvent{
+      .id = id, .sequence = 0, .time_us = r.time_us, .from = State::kNone, .to = r.state});
   return st;
 }
 
+State InitialState(const Command& c) {
+  return c.not_before_us > c.created_at_us ? State::kScheduled : State::kPending;
+}
+
 }  // namespace
+
+RecordStatus InitialStatus(const Command& command) {
+  return Created(
+      NewRecord{
+          .command = nullptr, .state = InitialState(command), .time_us = command.created_at_us},
+      command.id);
+}
+
+bool IsInitialStatus(const Command& command, const RecordStatus& status) {
+  return status.audit.size() == 1 && status.state == InitialState(command) &&
+         status.updated_at_us == command.created_at_us && status.attempt == 0 &&
+         status.audit[0].time_us == command.created_at_us && status.result.empty() &&
+         status.error.empty() && status.lease_worker.empty();
+}
 
 void ApplyTransition(const Transition& t, RecordStatus& st) {
   st.audit.push_back(AuditEvent{.id = t.id,
@@ -72,7 +87,7 @@ Result<std::vector<PlannedRecord>> PlanBatch(const StoreBatch& batch, const Exis
     if (!taken) return Error(std::move(taken.error()));
     if (*taken) return Error({StatusCode::kAlreadyExists, Name(id) + " already exists"});
     slot.emplace(id, plan.size());
-    plan.push_back(PlannedRecord{.id = id, .inserted = r.command.get(), .status = Created(r)});
+    plan.push_back(PlannedRecord{.id = id, .inserted = r.command.get(), .status = Created(r, id)});
   }
   for (const Transition& t : batch.transitions()) {
     auto it = slot.find(t.id);

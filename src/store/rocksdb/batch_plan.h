@@ -17,6 +17,9 @@ struct PlannedRecord {
   CommandId id;
   const Command* inserted = nullptr;  // set when the batch inserts it (owned by the batch)
   RecordStatus status;                // after every item of the batch that touches it
+  // false: an insert whose status InitialStatus() derives from the command; its `status`
+  // entry is left to the next checkpoint (docs/storage.md, "Status checkpoints").
+  bool write_status = true;
 };
 
 // Whether an id is taken by a stored command.
@@ -30,6 +33,13 @@ using LookupFn = std::function<Result<std::optional<RecordStatus>>(CommandId)>;
 // whatever a lookup returned.
 Result<std::vector<PlannedRecord>> PlanBatch(const StoreBatch& batch, const ExistsFn& exists,
                                              const LookupFn& lookup);
+
+// The status the bus gives a command it inserts: pending (scheduled when not_before is
+// later than created_at) at created_at, with its creating audit event. The store can
+// derive it from the command alone, so it need not write it.
+RecordStatus InitialStatus(const Command& command);
+// Whether `status` is exactly InitialStatus(command).
+bool IsInitialStatus(const Command& command, const RecordStatus& status);
 
 // The status a transition leaves (also appends its audit event). Exposed for tests.
 void ApplyTransition(const Transition& t, RecordStatus& status);

@@ -1,7 +1,8 @@
 // RocksDbStore::List: newest first, from the cheapest source that can answer the query.
 //   key (or type) set  -> the index entries of that key (type), newest first
 //   a non-terminal state -> the in-memory map of non-terminal records
-//   otherwise          -> the `status` column family, newest first
+//   otherwise          -> the `status` column family, newest first, merged with the
+//                         records of `live_` that may have no status entry yet
 // The other filters are applied to each record the source yields. Each call examines at
 // most kListScanBudget entries; when the budget runs out first, the page may hold fewer
 // than `limit` records and next_cursor says where to go on (docs/storage.md).
@@ -122,25 +123,58 @@ Result<ListPage> RocksDbStore::ListFromLive(const ListQuery& q) const {
   return page;
 }
 
+std::vector<CommandId> RocksDbStore::UnstoredIds(CommandId before) const {
+  std::vector<CommandId> out;
+  const uint64_t complete_below = complete_below_.load();
+  std::shared_lock lock(live_mu_);
+  auto end = before.valid() ? live_.lower_bound(before) : live_.end();
+  for (auto it = std::make_reverse_iterator(end);
+       it != live_.rend() && it->first.value() >= complete_below && out.size() < kListScanBudget;
+       ++it) {
+    if (it->second.audit.size() == 1) out.push_back(it->first);
+  }
+  return out;
+}
+
 Result<ListPage> RocksDbStore::ListFromStatus(const ListQuery& q) const {
+  // Commands inserted since the last checkpoint may have no status entry yet; `live_`
+  // has them. Read before the iterator opens, so that none is missed between the two;
+  // one found in both sources is taken once.
+  std::vector<CommandId> unstored;
+  if (!q.state || !IsTerminal(*q.state)) unstored = UnstoredIds(q.before);
+  size_t next_unstored = 0;
   Backward it(h_.db.get(), h_.status, std::string(),
               q.before.valid() ? IdKey(q.before) : std::string(kIdBytes + 1, '\xff'));
   ListPage page;
   size_t examined = 0;
-  for (; it.Valid(); it.Prev()) {
-    auto id = ParseIdKey(it.key());
-    if (!id) return Error(Status::Corruption(path_ + ": malformed status key"));
-    std::string_view v = it.value();
-    // The state is the first field, one byte: most non-matching entries stop here.
-    bool skip = q.state && v.size() > 2 && v[0] == kRecordStatusMagic &&
-                v[1] == static_cast<char>(kCodecVersion) &&
-                static_cast<uint8_t>(v[2]) != static_cast<uint8_t>(*q.state);
-    if (!skip) {
-      auto st = DecodeRecordStatus(v, *id);
-      if (!st) return Error(Status::Corruption(path_ + ": " + st.error().message()));
-      if (Status s = Collect(q, *id, std::move(*st), page); !s.ok()) return Error(std::move(s));
+  for (;;) {
+    std::optional<CommandId> stored;
+    if (it.Valid()) {
+      stored = ParseIdKey(it.key());
+      if (!stored) return Error(Status::Corruption(path_ + ": malformed status key"));
     }
-    if (Full(q, page) || ++examined == kListScanBudget) return Finish(q, *id, page);
+    CommandId id;
+    if (next_unstored < unstored.size() && (!stored || unstored[next_unstored] >= *stored)) {
+      id = unstored[next_unstored++];
+      if (stored && *stored == id) it.Prev();
+      if (Status s = Collect(q, id, std::nullopt, page); !s.ok()) return Error(std::move(s));
+    } else if (stored) {
+      id = *stored;
+      std::string_view v = it.value();
+      // The state is the first field, one byte: most non-matching entries stop here.
+      bool skip = q.state && v.size() > 2 && v[0] == kRecordStatusMagic &&
+                  v[1] == static_cast<char>(kCodecVersion) &&
+                  static_cast<uint8_t>(v[2]) != static_cast<uint8_t>(*q.state);
+      if (!skip) {
+        auto st = DecodeRecordStatus(v, id);
+        if (!st) return Error(Status::Corruption(path_ + ": " + st.error().message()));
+        if (Status s = Collect(q, id, std::move(*st), page); !s.ok()) return Error(std::move(s));
+      }
+      it.Prev();
+    } else {
+      break;
+    }
+    if (Full(q, page) || ++examined == kListScanBudget) return Finish(q, id, page);
   }
   if (!it.status().ok()) return Error(FromRocks(it.status(), path_, "list"));
   return page;

@@ -17,6 +17,7 @@
 #include "store/rocksdb/errors.h"
 #include "store/rocksdb/index_hint.h"
 #include "store/rocksdb/info_log.h"
+#include "store/rocksdb/key_format.h"
 #include "store/rocksdb/open_checks.h"
 #include "store/rocksdb/rocksdb_store.h"
 
@@ -25,7 +26,7 @@ namespace {
 
 using rocksdb_store::DirState;
 
-constexpr uint64_t kFormatVersion = 1;
+constexpr uint64_t kFormatVersion = 2;
 constexpr char kFormatVersionKey[] = "format_version";
 constexpr char kCreatedAtKey[] = "created_at_us";
 constexpr char kIndexKey[] = "index_key_and_type";
@@ -126,37 +127,88 @@ Result<uint64_t> ParseNumber(const std::string& text, const std::string& path, c
   return v;
 }
 
-// Checks the format version of an existing store, or writes it into a new one. Returns
-// whether the store keeps key and type index entries (fixed at creation).
-Result<bool> CheckMeta(rocksdb_store::Handles& h, const RocksDbStoreOptions& o, bool created) {
-  const std::string& path = o.path;
+// The id after the newest stored command (0 when there is none).
+Result<uint64_t> IdAfterNewest(rocksdb_store::Handles& h, const std::string& path) {
+  std::unique_ptr<rocksdb::Iterator> last(h.db->NewIterator(rocksdb::ReadOptions(), h.commands));
+  last->SeekToLast();
+  if (!last->status().ok()) return Error(OpenError(last->status(), path));
+  if (!last->Valid()) return uint64_t{0};
+  auto id = rocksdb_store::ParseIdKey(last->key().ToStringView());
+  if (!id) return Error(Status::Corruption("command entry with a malformed key at " + path));
+  return id->value() + 1;
+}
+
+// Writes the meta of a new store, or of a version 1 store being upgraded (every command
+// of which has its status entry, so the watermark starts above the newest).
+Status WriteMeta(rocksdb_store::Handles& h, const std::string& path, bool created, bool indexed,
+                 uint64_t complete_below) {
+  rocksdb::WriteBatch wb;
+  (void)wb.Put(h.meta, kFormatVersionKey, std::to_string(kFormatVersion));
+  (void)wb.Put(h.meta, rocksdb_store::kCompleteBelowKey, std::to_string(complete_below));
   if (created) {
-    rocksdb::WriteBatch wb;
-    (void)wb.Put(h.meta, kFormatVersionKey, std::to_string(kFormatVersion));
     (void)wb.Put(h.meta, kCreatedAtKey, std::to_string(SystemClock()->NowMicros()));
-    (void)wb.Put(h.meta, kIndexKey, o.index_key_and_type ? "1" : "0");
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    if (auto s = h.db->Write(wo, &wb); !s.ok()) return Error(OpenError(s, path));
-    return o.index_key_and_type;
+    (void)wb.Put(h.meta, kIndexKey, indexed ? "1" : "0");
   }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto s = h.db->Write(wo, &wb); !s.ok()) return OpenError(s, path);
+  return Status::Ok();
+}
+
+Result<uint64_t> ReadNumber(rocksdb_store::Handles& h, const std::string& path, const char* name,
+                            std::string_view missing) {
   std::string value;
-  auto s = h.db->Get(rocksdb::ReadOptions(), h.meta, kFormatVersionKey, &value);
+  auto s = h.db->Get(rocksdb::ReadOptions(), h.meta, name, &value);
   if (s.IsNotFound()) {
-    return Error(Status::Corruption("data directory " + path + " has no format version"));
+    return Error(Status::Corruption("data directory " + path + " has no " + std::string(missing)));
   }
   if (!s.ok()) return Error(OpenError(s, path));
-  auto version = ParseNumber(value, path, kFormatVersionKey);
+  return ParseNumber(value, path, name);
+}
+
+// Checks the format version of an existing store (upgrading version 1 in place), or
+// writes it into a new one. Returns what the store's meta fixes.
+Result<rocksdb_store::StoreLayout> CheckMeta(rocksdb_store::Handles& h,
+                                             const RocksDbStoreOptions& o, bool created) {
+  const std::string& path = o.path;
+  rocksdb_store::StoreLayout layout{.index_key_and_type = o.index_key_and_type,
+                                    .complete_below = 0,
+                                    .checkpoint_every = o.status_checkpoint_every};
+  if (created) {
+    if (Status s = WriteMeta(h, path, true, o.index_key_and_type, 0); !s.ok()) {
+      return Error(std::move(s));
+    }
+    return layout;
+  }
+  auto version = ReadNumber(h, path, kFormatVersionKey, "format version");
   if (!version) return Error(std::move(version.error()));
   if (*version > kFormatVersion || *version == 0) {
     return Error(Status::Corruption(
         "data directory " + path + ": store format version " + std::to_string(*version) +
-        (*version == 0 ? " is invalid" : " is newer than this build understands (1)") +
+        (*version == 0
+             ? " is invalid"
+             : " is newer than this build understands (" + std::to_string(kFormatVersion) + ")") +
         "; open it with a cmdq that knows that version"));
   }
-  s = h.db->Get(rocksdb::ReadOptions(), h.meta, kIndexKey, &value);
+  std::string value;
+  auto s = h.db->Get(rocksdb::ReadOptions(), h.meta, kIndexKey, &value);
   if (!s.ok()) return Error(OpenError(s, path));
-  return value == "1";
+  layout.index_key_and_type = value == "1";
+  if (*version == 1) {
+    // Version 1 wrote a status entry with every insert. Builds that only know version
+    // 1 refuse the store from here on: they would miss commands stored without one.
+    auto after = IdAfterNewest(h, path);
+    if (!after) return Error(std::move(after.error()));
+    if (Status w = WriteMeta(h, path, false, layout.index_key_and_type, *after); !w.ok()) {
+      return Error(std::move(w));
+    }
+    layout.complete_below = *after;
+    return layout;
+  }
+  auto below = ReadNumber(h, path, rocksdb_store::kCompleteBelowKey, "status watermark");
+  if (!below) return Error(std::move(below.error()));
+  layout.complete_below = *below;
+  return layout;
 }
 
 }  // namespace
@@ -200,11 +252,11 @@ Result<std::unique_ptr<Store>> OpenRocksDbStore(RocksDbStoreOptions options) {
                            .index = cfs[4],
                            .meta = cfs[1],
                            .default_cf = cfs[0]};
-  auto indexed = CheckMeta(h, options, create);
-  auto store =
-      std::make_unique<rocksdb_store::RocksDbStore>(path, std::move(h), indexed.value_or(false));
+  auto layout = CheckMeta(h, options, create);
+  auto store = std::make_unique<rocksdb_store::RocksDbStore>(
+      path, std::move(h), layout.value_or(rocksdb_store::StoreLayout{}));
   // The store owns the handles now: an error below closes the database as it goes.
-  if (!indexed) return Error(std::move(indexed.error()));
+  if (!layout) return Error(std::move(layout.error()));
   if (Status load = store->Load(); !load.ok()) return Error(std::move(load));
   return std::unique_ptr<Store>(std::move(store));
 }

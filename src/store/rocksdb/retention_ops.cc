@@ -47,6 +47,8 @@ Result<std::vector<StoredCommand>> RocksDbStore::Scan(CommandId from, CommandId 
                                                       size_t limit) const {
   std::vector<StoredCommand> out;
   if (from >= to || limit == 0) return out;
+  // Read before the snapshot: every command below it has its status entry there.
+  const uint64_t complete_below = complete_below_.load();
   // One snapshot for the iterator and the status reads: a record and its status are
   // always seen as of the same write.
   SnapshotGuard snapshot(h_.db.get());
@@ -70,18 +72,24 @@ Result<std::vector<StoredCommand>> RocksDbStore::Scan(CommandId from, CommandId 
     rocksdb::ReadOptions point;
     point.snapshot = snapshot.get();
     rocksdb::Status s = h_.db->Get(point, h_.status, IdKey(*id), &value);
-    if (s.IsNotFound()) {
+    RecordStatus st;
+    if (s.IsNotFound() && id->value() >= complete_below) {
+      st = InitialStatus(*command);  // inserted since the last checkpoint, never moved
+    } else if (s.IsNotFound()) {
       return Error(Status::Corruption(path_ + ": command " + id->ToString() + " has no status"));
+    } else if (!s.ok()) {
+      return Error(FromRocks(s, path_, "scan"));
+    } else {
+      auto decoded = DecodeRecordStatus(value, *id);
+      if (!decoded) {
+        return Error(Status::Corruption(path_ + ": command " + id->ToString() + ": " +
+                                        decoded.error().message()));
+      }
+      st = std::move(*decoded);
     }
-    if (!s.ok()) return Error(FromRocks(s, path_, "scan"));
-    auto st = DecodeRecordStatus(value, *id);
-    if (!st) {
-      return Error(
-          Status::Corruption(path_ + ": command " + id->ToString() + ": " + st.error().message()));
-    }
-    std::vector<AuditEvent> audit = std::move(st->audit);
+    std::vector<AuditEvent> audit = std::move(st.audit);
     out.push_back(
-        StoredCommand{.record = ToRecord(std::move(*command), *st), .audit = std::move(audit)});
+        StoredCommand{.record = ToRecord(std::move(*command), st), .audit = std::move(audit)});
   }
   if (!it->status().ok()) return Error(FromRocks(it->status(), path_, "scan"));
   return out;

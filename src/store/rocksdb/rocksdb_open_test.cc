@@ -49,16 +49,7 @@ void MakeStore(const std::string& path, uint64_t n) {
 
 // Sets meta's format_version of the store at `path` behind the store's back.
 void SetFormatVersion(const std::string& path, const std::string& version) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* n : {"default", "meta", "commands", "status", "index"}) {
-    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &db).ok());
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], "format_version", version).ok());
-  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
-  delete db;
+  testing::WriteMeta(path, "format_version", version);
 }
 
 fs::path OnlyFile(const std::string& dir, const std::string& prefix, const std::string& suffix) {
@@ -201,12 +192,12 @@ TEST(RocksDbOpen, RefusesADirectoryOpenInAnotherProcess) {
 TEST(RocksDbOpen, RefusesANewerFormatVersionAndLeavesIt) {
   TempDir dir;
   MakeStore(dir.Sub("db"), 2);
-  SetFormatVersion(dir.Sub("db"), "2");
+  SetFormatVersion(dir.Sub("db"), "3");
   Status s = OpenStatus(TestOptions(dir.Sub("db")));
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
   EXPECT_NE(s.message().find("newer"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find(dir.Sub("db")), std::string::npos) << s.message();
-  // Still refused the second time: nothing was rewritten to version 1.
+  // Still refused the second time: nothing was rewritten to an older version.
   EXPECT_EQ(OpenStatus(TestOptions(dir.Sub("db"))).code(), StatusCode::kCorruption);
   SetFormatVersion(dir.Sub("db"), "x1");
   EXPECT_EQ(OpenStatus(TestOptions(dir.Sub("db"))).code(), StatusCode::kCorruption);

@@ -10,8 +10,12 @@
 
 namespace cmdq::rocksdb_store {
 
-RocksDbStore::RocksDbStore(std::string path, Handles handles, bool index_key_and_type)
-    : path_(std::move(path)), h_(std::move(handles)), index_key_and_type_(index_key_and_type) {}
+RocksDbStore::RocksDbStore(std::string path, Handles handles, StoreLayout layout)
+    : path_(std::move(path)),
+      h_(std::move(handles)),
+      index_key_and_type_(layout.index_key_and_type),
+      checkpoint_every_(std::max<size_t>(1, layout.checkpoint_every)),
+      complete_below_(layout.complete_below) {}
 
 RocksDbStore::~RocksDbStore() {
   for (auto* cf : {h_.commands, h_.status, h_.index, h_.meta, h_.default_cf}) {
@@ -26,9 +30,12 @@ Status RocksDbStore::Load() {
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(h_.db->NewIterator(ro, h_.status));
   std::map<CommandId, RecordStatus> live;
+  const uint64_t complete_below = complete_below_.load();
+  std::vector<uint64_t> stored_above;  // ids at or above the watermark with an entry
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto id = ParseIdKey(it->key().ToStringView());
     if (!id) return Status::Corruption("status entry with a malformed key at " + path_);
+    if (id->value() >= complete_below) stored_above.push_back(id->value());
     std::string_view value = it->value().ToStringView();
     // Terminal records are most of the database: read their state byte (field 1, a
     // one-byte varint) without decoding the rest. Anything unexpected is decoded fully.
@@ -44,6 +51,23 @@ Status RocksDbStore::Load() {
     if (!IsTerminal(st->state)) live.emplace(*id, std::move(*st));
   }
   if (!it->status().ok()) return FromRocks(it->status(), path_, "load");
+  // Commands from the watermark up that have no status entry were inserted since the
+  // last checkpoint and never moved: their status is the initial one.
+  size_t unstored = 0;
+  std::unique_ptr<rocksdb::Iterator> recent(h_.db->NewIterator(ro, h_.commands));
+  for (recent->Seek(IdKey(CommandId(complete_below))); recent->Valid(); recent->Next()) {
+    auto id = ParseIdKey(recent->key().ToStringView());
+    if (!id) return Status::Corruption("command entry with a malformed key at " + path_);
+    if (std::binary_search(stored_above.begin(), stored_above.end(), id->value())) continue;
+    auto command = DecodeCommand(recent->value().ToStringView());
+    if (!command) {
+      return Status::Corruption(path_ + ": command " + id->ToString() + ": " +
+                                command.error().message());
+    }
+    live.emplace(*id, InitialStatus(*command));
+    ++unstored;
+  }
+  if (!recent->status().ok()) return FromRocks(recent->status(), path_, "load");
   std::unique_ptr<rocksdb::Iterator> last(h_.db->NewIterator(ro, h_.commands));
   last->SeekToLast();
   uint64_t max_id = 0;
@@ -56,6 +80,7 @@ Status RocksDbStore::Load() {
   std::scoped_lock lock(write_mu_, live_mu_);
   live_ = std::move(live);
   max_id_ = max_id;
+  unstored_since_checkpoint_ = unstored;
   return Status::Ok();
 }
 
@@ -67,6 +92,15 @@ Result<std::optional<RecordStatus>> RocksDbStore::StoredStatus(CommandId id) con
   auto st = DecodeRecordStatus(value, id);
   if (!st) return Error(Status::Corruption(path_ + ": " + st.error().message()));
   return std::move(*st);
+}
+
+Result<std::optional<RecordStatus>> RocksDbStore::DurableStatus(CommandId id) const {
+  auto stored = StoredStatus(id);
+  if (!stored || *stored) return stored;
+  auto command = ReadCommand(id);
+  if (!command) return Error(std::move(command.error()));
+  if (!*command) return std::nullopt;
+  return InitialStatus(**command);
 }
 
 Result<std::optional<RecordStatus>> RocksDbStore::StatusOf(CommandId id) const {
@@ -109,7 +143,7 @@ void RocksDbStore::AddToBatch(const PlannedRecord& p, rocksdb::WriteBatch& wb) c
       (void)wb.Put(h_.index, IndexKey(kTypeIndexTag, p.inserted->type, p.id), rocksdb::Slice());
     }
   }
-  (void)wb.Put(h_.status, key, EncodeRecordStatus(p.status));
+  if (p.write_status) (void)wb.Put(h_.status, key, EncodeRecordStatus(p.status));
 }
 
 void RocksDbStore::ApplyToLive(std::vector<PlannedRecord>& plan) {
@@ -125,7 +159,7 @@ void RocksDbStore::ApplyToLive(std::vector<PlannedRecord>& plan) {
 
 void RocksDbStore::Reconcile(const std::vector<PlannedRecord>& plan) {
   for (const PlannedRecord& p : plan) {
-    auto stored = StoredStatus(p.id);
+    auto stored = DurableStatus(p.id);
     if (!stored) continue;  // unreadable now; the next open rebuilds `live_` from disk
     std::unique_lock lock(live_mu_);
     if (*stored && !IsTerminal((*stored)->state)) {
@@ -159,6 +193,7 @@ void RocksDbStore::WaitNoneInFlight(std::unique_lock<std::mutex>& lock) {
 Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options) {
   if (batch.empty()) return Status::Ok();
   std::vector<PlannedRecord> plan;
+  uint64_t checkpoint = 0;
   {
     std::unique_lock lock(write_mu_);
     if (resume_needed_) WaitNoneInFlight(lock);  // Resume() wants the writes settled
@@ -174,14 +209,12 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
     auto planned = PlanBatch(batch, exists, lookup);
     if (!planned) return planned.error();
     plan = std::move(*planned);
-    for (const PlannedRecord& p : plan) {
-      in_flight_.insert(p.id.value());
-      // Raised before the write: should the write fail but land, Exists() still looks.
-      if (p.inserted != nullptr) max_id_ = std::max(max_id_, p.id.value());
-    }
+    ClaimLocked(plan);
+    checkpoint = PlanCheckpointLocked(plan);
   }
   rocksdb::WriteBatch wb;
   for (const PlannedRecord& p : plan) AddToBatch(p, wb);
+  if (checkpoint != 0) (void)wb.Put(h_.meta, kCompleteBelowKey, std::to_string(checkpoint));
   rocksdb::WriteOptions wo;
   wo.sync = options.sync;
   const rocksdb::Status s = h_.db->Write(wo, &wb);
@@ -195,8 +228,51 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
     result = WriteFailed(s, "write");
   }
   for (const PlannedRecord& p : plan) in_flight_.erase(p.id.value());
+  if (checkpoint != 0) {
+    if (s.ok()) complete_below_.store(checkpoint);
+    checkpoint_claim_ = 0;
+  }
   in_flight_cv_.notify_all();
   return result;
+}
+
+void RocksDbStore::ClaimLocked(std::vector<PlannedRecord>& plan) {
+  // An insert below a watermark (persisted, or claimed by a checkpoint in flight) must
+  // carry its status: no checkpoint will look at it again.
+  const uint64_t floor = std::max(complete_below_.load(), checkpoint_claim_);
+  for (PlannedRecord& p : plan) {
+    in_flight_.insert(p.id.value());
+    if (p.inserted == nullptr) continue;
+    // Raised before the write: should the write fail but land, Exists() still looks.
+    max_id_ = std::max(max_id_, p.id.value());
+    if (p.id.value() >= floor && IsInitialStatus(*p.inserted, p.status)) {
+      p.write_status = false;
+      ++unstored_since_checkpoint_;
+    }
+  }
+}
+
+uint64_t RocksDbStore::PlanCheckpointLocked(std::vector<PlannedRecord>& plan) {
+  if (unstored_since_checkpoint_ < checkpoint_every_ || checkpoint_claim_ != 0) return 0;
+  // The new watermark stays below every id in flight (this plan's included, as
+  // ClaimLocked put them there): such a write may be an insert without its status, or a
+  // move whose status must not race the checkpoint's copy.
+  uint64_t below = max_id_ + 1;
+  for (uint64_t id : in_flight_) below = std::min(below, id);
+  const uint64_t from = complete_below_.load();
+  if (below <= from) return 0;
+  // Under write_mu_ nobody else changes live_: reading it needs no live_mu_.
+  for (auto it = live_.lower_bound(CommandId(from)); it != live_.end() && it->first.value() < below;
+       ++it) {
+    // A status with one event may never have been written (one with more was, by the
+    // write that moved it; after a failed write, Reconcile derived it again).
+    if (it->second.audit.size() != 1) continue;
+    in_flight_.insert(it->first.value());
+    plan.push_back(PlannedRecord{.id = it->first, .status = it->second});
+  }
+  checkpoint_claim_ = below;
+  unstored_since_checkpoint_ = 0;
+  return below;
 }
 
 Status RocksDbStore::ResumeIfNeeded(std::string_view what) {

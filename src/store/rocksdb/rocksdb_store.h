@@ -9,10 +9,16 @@
 // re-drive) are read from the `status` column family.
 // Reads take a shared lock on `live_` only to copy a status out; they never wait for a
 // write's fsync.
+// An insert writes no `status` entry when its status is the one InitialStatus() derives
+// from the command: `live_` holds it, and a checkpoint (every `checkpoint_every` such
+// inserts, inside an ordinary Write) stores the ones still waiting and raises the
+// persisted watermark below which every command has its entry. Open reads the commands
+// from the watermark up (docs/storage.md, "Status checkpoints").
 #pragma once
 
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -33,6 +39,15 @@ namespace cmdq::rocksdb_store {
 // into a scan of the whole database.
 inline constexpr size_t kListScanBudget = 10'000;
 
+// What CheckMeta read (or wrote) in `meta`: fixed at creation, or raised by checkpoints.
+struct StoreLayout {
+  bool index_key_and_type = true;
+  uint64_t complete_below = 0;  // every command with a lower id has its `status` entry
+  size_t checkpoint_every = 65536;
+};
+
+inline constexpr char kCompleteBelowKey[] = "status_complete_below";
+
 struct Handles {
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* commands = nullptr;
@@ -44,7 +59,7 @@ struct Handles {
 
 class RocksDbStore final : public Store {
  public:
-  RocksDbStore(std::string path, Handles handles, bool index_key_and_type);
+  RocksDbStore(std::string path, Handles handles, StoreLayout layout);
   ~RocksDbStore() override;
 
   // Rebuilds the in-memory state from the database: the non-terminal records and the
@@ -68,10 +83,19 @@ class RocksDbStore final : public Store {
   // The status of `id`: from `live_` when it is there, else from RocksDB.
   Result<std::optional<RecordStatus>> StatusOf(CommandId id) const;
   Result<std::optional<RecordStatus>> StoredStatus(CommandId id) const;
+  // StoredStatus, or the derived initial status of a command stored without one.
+  Result<std::optional<RecordStatus>> DurableStatus(CommandId id) const;
+  // Under write_mu_: adds a checkpoint to `plan` when one is due and none is in flight;
+  // returns its new watermark (0: none). See the class comment.
+  uint64_t PlanCheckpointLocked(std::vector<PlannedRecord>& plan);
+  // Ids of `live_` below `before` that may have no `status` entry yet, newest first.
+  std::vector<CommandId> UnstoredIds(CommandId before) const;
   Result<std::optional<Command>> ReadCommand(CommandId id) const;
   Result<bool> Exists(CommandId id) const;
   Result<std::optional<Record>> Load(CommandId id, std::optional<RecordStatus> status) const;
   void AddToBatch(const PlannedRecord& p, rocksdb::WriteBatch& wb) const;
+  // Under write_mu_: marks the plan's ids in flight and counts its unwritten statuses.
+  void ClaimLocked(std::vector<PlannedRecord>& plan);
   void ApplyToLive(std::vector<PlannedRecord>& plan);
   // After a failed write: RocksDB may or may not hold it; make `live_` say what it holds.
   void Reconcile(const std::vector<PlannedRecord>& plan);
@@ -103,6 +127,7 @@ class RocksDbStore final : public Store {
   const std::string path_;
   Handles h_;
   const bool index_key_and_type_;
+  const size_t checkpoint_every_;
 
   std::mutex write_mu_;
   uint64_t max_id_ = 0;  // guarded by write_mu_: ids above it are certainly free
@@ -113,6 +138,10 @@ class RocksDbStore final : public Store {
   std::condition_variable in_flight_cv_;
   bool resume_needed_ = false;  // guarded by write_mu_: a write failed; try DB::Resume()
   Status write_error_;          // guarded by write_mu_: the failure that stopped writes
+  // The persisted watermark: written under write_mu_, read by List and Scan without it.
+  std::atomic<uint64_t> complete_below_;
+  uint64_t checkpoint_claim_ = 0;         // guarded by write_mu_: watermark of one in flight
+  size_t unstored_since_checkpoint_ = 0;  // guarded by write_mu_
 
   // Written under write_mu_ and an exclusive live_mu_; read under either.
   mutable std::shared_mutex live_mu_;

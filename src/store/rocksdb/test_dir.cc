@@ -1,11 +1,14 @@
 #include "store/rocksdb/test_dir.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 namespace cmdq::rocksdb_store::testing {
 
@@ -46,6 +49,47 @@ RocksDbStoreOptions TestOptions(std::string path) {
   return RocksDbStoreOptions{.path = std::move(path),
                              .write_buffer_bytes = size_t{4} << 20,
                              .block_cache_bytes = size_t{8} << 20};
+}
+
+namespace {
+
+// Runs `f(db, meta)` on the closed store at `path`, opened raw.
+template <typename F>
+void WithRawMeta(const std::string& path, F f) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* n : {"default", "meta", "commands", "status", "index"}) {
+    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &db);
+  if (!s.ok()) {
+    std::fprintf(stderr, "cannot open %s raw: %s\n", path.c_str(), s.ToString().c_str());
+    std::abort();
+  }
+  f(*db, handles[1]);
+  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+}  // namespace
+
+std::optional<std::string> ReadMeta(const std::string& path, const std::string& name) {
+  std::optional<std::string> out;
+  WithRawMeta(path, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta) {
+    std::string value;
+    if (db.Get(rocksdb::ReadOptions(), meta, name, &value).ok()) out = value;
+  });
+  return out;
+}
+
+void WriteMeta(const std::string& path, const std::string& name,
+               const std::optional<std::string>& value) {
+  WithRawMeta(path, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta) {
+    rocksdb::Status s = value ? db.Put(rocksdb::WriteOptions(), meta, name, *value)
+                              : db.Delete(rocksdb::WriteOptions(), meta, name);
+    if (!s.ok()) std::abort();
+  });
 }
 
 }  // namespace cmdq::rocksdb_store::testing

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cmdq/command.h"
@@ -34,5 +35,11 @@ std::shared_ptr<const Command> MakeCommand(uint64_t id, std::string key = "k",
 
 // Options of a store at `path` sized for tests (small memtables).
 RocksDbStoreOptions TestOptions(std::string path);
+
+// Reads or sets (nullopt: deletes) a `meta` value of the closed store at `path`, behind
+// its back. Errors abort the test program: they mean the test itself is broken.
+std::optional<std::string> ReadMeta(const std::string& path, const std::string& name);
+void WriteMeta(const std::string& path, const std::string& name,
+               const std::optional<std::string>& value);
 
 }  // namespace cmdq::rocksdb_store::testing

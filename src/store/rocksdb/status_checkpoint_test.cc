@@ -1,0 +1,185 @@
+// Inserts without a status entry, and the checkpoints that store the missing ones
+// (docs/storage.md, "Status checkpoints"): what a reopen after no checkpoint, after some,
+// and of a version 1 store finds.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "store/rocksdb/store_fixture.h"
+#include "store/rocksdb/test_dir.h"
+
+namespace cmdq::rocksdb_store {
+namespace {
+
+using testing::ReadMeta;
+using testing::WriteMeta;
+
+// The ids Unfinished() returns, in its order.
+std::vector<uint64_t> UnfinishedIds(const Store& store) {
+  auto all = store.Unfinished();
+  EXPECT_TRUE(all.has_value()) << all.error().ToString();
+  std::vector<uint64_t> ids;
+  if (all) {
+    for (const Record& r : *all) ids.push_back(r.command.id.value());
+  }
+  return ids;
+}
+
+std::vector<uint64_t> Descending(uint64_t from, uint64_t to) {
+  std::vector<uint64_t> ids;
+  for (uint64_t id = to; id >= from; --id) ids.push_back(id);
+  return ids;
+}
+
+class StatusCheckpointTest : public testing::RocksDbStoreTest {
+ protected:
+  RocksDbStoreOptions Options() override {
+    RocksDbStoreOptions o = RocksDbStoreTest::Options();
+    o.status_checkpoint_every = checkpoint_every_;
+    return o;
+  }
+  uint64_t Watermark() {
+    store_.reset();
+    auto w = ReadMeta(dir_.Sub("db"), "status_complete_below");
+    EXPECT_TRUE(w.has_value());
+    Open();
+    return w ? std::stoull(*w) : 0;
+  }
+
+  size_t checkpoint_every_ = 1'000'000;  // none unless a test lowers it
+};
+
+TEST_F(StatusCheckpointTest, AnInsertWithoutACheckpointIsFoundAgainAfterReopen) {
+  for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(Insert(id, "user-" + std::to_string(id)).ok());
+  StoreBatch scheduled;
+  auto later = testing::MakeCommand(6);
+  const_cast<Command&>(*later).not_before_us = 1'000;
+  scheduled.Insert(later, State::kScheduled, 6);
+  ASSERT_TRUE(store_->Write(scheduled, {.sync = true}).ok());
+  Finish(2);
+  EXPECT_EQ(Watermark(), 0u);  // no checkpoint: the reopen read every command back
+
+  EXPECT_EQ(UnfinishedIds(*store_), (std::vector<uint64_t>{1, 3, 4, 5, 6}));
+  auto rec = store_->Get(CommandId(6));
+  ASSERT_TRUE(rec.has_value()) << rec.error().ToString();
+  EXPECT_EQ(rec->state, State::kScheduled);
+  EXPECT_EQ(rec->updated_at_us, 6);
+  auto audit = store_->Audit(CommandId(4));
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ((*audit)[0].from, State::kNone);
+  EXPECT_EQ((*audit)[0].to, State::kPending);
+  EXPECT_EQ((*audit)[0].time_us, 4);
+  EXPECT_EQ(store_->Get(CommandId(2))->state, State::kSucceeded);
+  // It moves on from its derived status like any other.
+  Finish(4);
+  Reopen();
+  EXPECT_EQ(UnfinishedIds(*store_), (std::vector<uint64_t>{1, 3, 5, 6}));
+}
+
+TEST_F(StatusCheckpointTest, ACheckpointStoresTheStatusesStillMissing) {
+  checkpoint_every_ = 10;
+  Reopen();
+  for (uint64_t id = 1; id <= 35; ++id) {
+    ASSERT_TRUE(Insert(id).ok());
+    if (id % 7 == 0) Finish(id);
+  }
+  const uint64_t watermark = Watermark();
+  // Three checkpoints ran; the open above read back only the commands above the last.
+  EXPECT_GE(watermark, 30u);
+  EXPECT_LE(watermark, 36u);
+  std::vector<uint64_t> want;
+  for (uint64_t id = 1; id <= 35; ++id) {
+    if (id % 7 != 0) want.push_back(id);
+  }
+  EXPECT_EQ(UnfinishedIds(*store_), want);
+  EXPECT_EQ(store_->Get(CommandId(14))->state, State::kSucceeded);
+}
+
+TEST_F(StatusCheckpointTest, AnOldIdBelowTheWatermarkKeepsItsStatus) {
+  checkpoint_every_ = 3;
+  Reopen();
+  for (uint64_t id = 100; id < 110; ++id) ASSERT_TRUE(Insert(id).ok());
+  ASSERT_GE(Watermark(), 100u);
+  // Below the watermark no checkpoint will look again: the insert writes its status.
+  ASSERT_TRUE(Insert(50).ok());
+  Reopen();
+  std::vector<uint64_t> want{50};
+  for (uint64_t id = 100; id < 110; ++id) want.push_back(id);
+  EXPECT_EQ(UnfinishedIds(*store_), want);
+}
+
+class StatusCheckpointListTest : public StatusCheckpointTest,
+                                 public ::testing::WithParamInterface<size_t> {
+ protected:
+  void SetUp() override {
+    checkpoint_every_ = GetParam();
+    StatusCheckpointTest::SetUp();
+  }
+};
+
+TEST_P(StatusCheckpointListTest, ShowsEachRecordOnceWhateverItsStatusEntry) {
+  for (uint64_t id = 1; id <= 12; ++id) ASSERT_TRUE(Insert(id, id % 2 ? "odd" : "even").ok());
+  Finish(3);
+  Finish(8);
+  ASSERT_TRUE(Move(5, State::kPending, State::kRunning, {.attempt = 1}).ok());
+  for (bool reopen : {false, true}) {
+    SCOPED_TRACE(reopen ? "after reopen" : "before reopen");
+    if (reopen) Reopen();
+    EXPECT_EQ(AllPages({.limit = 5}), Descending(1, 12));
+    EXPECT_EQ(AllPages({.state = State::kSucceeded, .limit = 5}), (std::vector<uint64_t>{8, 3}));
+    EXPECT_EQ(AllPages({.state = State::kPending, .limit = 5}),
+              (std::vector<uint64_t>{12, 11, 10, 9, 7, 6, 4, 2, 1}));
+    EXPECT_EQ(AllPages({.key = std::string("odd"), .limit = 2}),
+              (std::vector<uint64_t>{11, 9, 7, 5, 3, 1}));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CheckpointEvery, StatusCheckpointListTest,
+                         ::testing::Values(1, 2, 3, 1000));
+
+TEST_F(StatusCheckpointTest, ScanGivesAnUnmovedCommandItsInitialStatus) {
+  for (uint64_t id = 1; id <= 4; ++id) ASSERT_TRUE(Insert(id).ok());
+  Finish(2);
+  auto scanned = store_->Scan(CommandId(1), CommandId(5), 10);
+  ASSERT_TRUE(scanned.has_value()) << scanned.error().ToString();
+  ASSERT_EQ(scanned->size(), 4u);
+  EXPECT_EQ((*scanned)[0].record.state, State::kPending);
+  EXPECT_EQ((*scanned)[0].audit.size(), 1u);
+  EXPECT_EQ((*scanned)[1].record.state, State::kSucceeded);
+  EXPECT_EQ((*scanned)[1].audit.size(), 3u);
+}
+
+TEST_F(StatusCheckpointTest, AVersionOneStoreIsUpgradedInPlace) {
+  // A version 1 store: every command has its status entry (moved once here), no watermark.
+  for (uint64_t id = 1; id <= 4; ++id) {
+    ASSERT_TRUE(Insert(id).ok());
+    ASSERT_TRUE(Move(id, State::kPending, State::kRunning, {.attempt = 1}).ok());
+  }
+  store_.reset();
+  WriteMeta(dir_.Sub("db"), "format_version", "1");
+  WriteMeta(dir_.Sub("db"), "status_complete_below", std::nullopt);
+  Open();
+  ASSERT_TRUE(Insert(5).ok());
+  store_.reset();
+  EXPECT_EQ(ReadMeta(dir_.Sub("db"), "format_version"), "2");
+  EXPECT_EQ(ReadMeta(dir_.Sub("db"), "status_complete_below"), "5");
+  Open();
+  EXPECT_EQ(UnfinishedIds(*store_), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(store_->Get(CommandId(3))->state, State::kRunning);
+  EXPECT_EQ(store_->Get(CommandId(5))->state, State::kPending);
+}
+
+TEST_F(StatusCheckpointTest, AVersionTwoStoreWithoutAWatermarkIsRefused) {
+  Insert(1);
+  store_.reset();
+  WriteMeta(dir_.Sub("db"), "status_complete_below", std::nullopt);
+  auto s = OpenRocksDbStore(Options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), StatusCode::kCorruption);
+  EXPECT_NE(s.error().message().find("watermark"), std::string::npos) << s.error().message();
+}
+
+}  // namespace
+}  // namespace cmdq::rocksdb_store
