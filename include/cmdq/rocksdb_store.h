@@ -63,7 +63,7 @@ struct RocksDbStoreOptions {
   // many such inserts, one write stores the statuses still missing and raises a
   // watermark in `meta`. Open reads the commands above the watermark back: after a
   // crash, at most about this many plus the queue (docs/storage.md).
-  size_t status_checkpoint_every = 65536;
+  size_t checkpoint_every = 65536;
 };
 
 // Opens (or creates) the store at options.path. Errors name the path and what to do,

@@ -18,8 +18,10 @@ struct PlannedRecord {
   const Command* inserted = nullptr;  // set when the batch inserts it (owned by the batch)
   RecordStatus status;                // after every item of the batch that touches it
   // false: an insert whose status InitialStatus() derives from the command; its `status`
-  // entry is left to the next checkpoint (docs/storage.md, "Status checkpoints").
+  // entry is left to the next checkpoint (docs/storage.md, "Checkpoints").
   bool write_status = true;
+  // true: an insert whose key and type index entries are left to the next checkpoint.
+  bool defer_index = false;
 };
 
 // Whether an id is taken by a stored command.

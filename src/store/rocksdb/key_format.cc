@@ -19,14 +19,29 @@ std::optional<CommandId> ParseIdKey(std::string_view key) {
   return CommandId(v);
 }
 
-std::string IndexPrefix(char tag, std::string_view value) {
-  std::string prefix(1, tag);
-  uint64_t n = value.size();
+void AppendVarint(std::string& out, uint64_t n) {
   while (n >= 0x80) {
-    prefix.push_back(static_cast<char>((n & 0x7F) | 0x80));
+    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
     n >>= 7;
   }
-  prefix.push_back(static_cast<char>(n));
+  out.push_back(static_cast<char>(n));
+}
+
+std::optional<uint64_t> ReadVarint(std::string_view& in) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    if (shift == 63 && byte > 1) return std::nullopt;
+    v |= uint64_t{byte & 0x7Fu} << shift;
+    if ((byte & 0x80) == 0) return v;
+  }
+  return std::nullopt;
+}
+
+std::string IndexPrefix(char tag, std::string_view value) {
+  std::string prefix(1, tag);
+  AppendVarint(prefix, value.size());
   prefix.append(value);
   return prefix;
 }

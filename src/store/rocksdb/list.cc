@@ -8,7 +8,11 @@
 // than `limit` records and next_cursor says where to go on (docs/storage.md).
 #include <rocksdb/iterator.h>
 
+#include <algorithm>
+#include <array>
+
 #include "store/rocksdb/errors.h"
+#include "store/rocksdb/index_bucket.h"
 #include "store/rocksdb/key_format.h"
 #include "store/rocksdb/rocksdb_store.h"
 
@@ -64,6 +68,106 @@ ListPage Finish(const ListQuery& q, CommandId last_examined, ListPage& page) {
   return std::move(page);
 }
 
+// Ids of one index source, newest first. A source that meets a malformed entry stops
+// and says so in status().
+class IdSource {
+ public:
+  virtual ~IdSource() = default;
+  virtual std::optional<uint64_t> Peek() = 0;
+  virtual void Pop() = 0;
+  const Status& status() const { return status_; }
+
+ protected:
+  explicit IdSource(std::string_view path = {}) : path_(path) {}
+  void Fail(Status s) { status_ = std::move(s); }
+  void Fail(const rocksdb::Status& s) { status_ = FromRocks(s, path_, "list"); }
+  void Corrupt(std::string_view what) {
+    status_ = Status::Corruption(std::string(path_) + ": " + std::string(what));
+  }
+  Status status_;
+
+ private:
+  std::string_view path_;
+};
+
+class VectorIds final : public IdSource {
+ public:
+  explicit VectorIds(std::vector<uint64_t> descending) : ids_(std::move(descending)) {}
+  std::optional<uint64_t> Peek() override {
+    if (next_ == ids_.size()) return std::nullopt;
+    return ids_[next_];
+  }
+  void Pop() override { ++next_; }
+
+ private:
+  std::vector<uint64_t> ids_;
+  size_t next_ = 0;
+};
+
+// Single entries: prefix + id, one per command.
+class SingleIds final : public IdSource {
+ public:
+  SingleIds(std::string_view path, rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+            std::string prefix, CommandId before)
+      : IdSource(path), prefix_(prefix), it_(db, cf, prefix, UpperBound(prefix, before)) {}
+  std::optional<uint64_t> Peek() override {
+    if (!it_.Valid()) {
+      if (!it_.status().ok()) Fail(it_.status());
+      return std::nullopt;
+    }
+    auto id = ParseIndexKey(it_.key(), prefix_);
+    if (!id) {
+      Corrupt("malformed index entry");
+      return std::nullopt;
+    }
+    return id->value();
+  }
+  void Pop() override { it_.Prev(); }
+
+ private:
+  std::string prefix_;
+  Backward it_;
+};
+
+// Buckets: prefix + lowest id, the ids in the value. One checkpoint's buckets cover ids
+// no other checkpoint's do, so newest bucket first, newest id first is newest first.
+class BucketIds final : public IdSource {
+ public:
+  BucketIds(std::string_view path, rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+            std::string prefix, CommandId before)
+      : IdSource(path),
+        prefix_(prefix),
+        limit_(before.valid() ? before.value() : UINT64_MAX),
+        it_(db, cf, prefix, UpperBound(prefix, before)) {}
+  std::optional<uint64_t> Peek() override {
+    while (left_ == 0 && status_.ok() && it_.Valid()) Load();
+    if (left_ == 0) {
+      if (status_.ok() && !it_.status().ok()) Fail(it_.status());
+      return std::nullopt;
+    }
+    return ids_[left_ - 1];
+  }
+  void Pop() override { --left_; }
+
+ private:
+  void Load() {
+    auto lowest = ParseIndexKey(it_.key(), prefix_);
+    if (!lowest) return Corrupt("malformed index bucket key");
+    auto ids = DecodeIdBucket(it_.value(), lowest->value());
+    if (!ids) return Corrupt(ids.error().message());
+    ids_ = std::move(*ids);
+    // Only ids below the cursor: the bucket that straddles it is cut there.
+    left_ = std::lower_bound(ids_.begin(), ids_.end(), limit_) - ids_.begin();
+    it_.Prev();
+  }
+
+  std::string prefix_;
+  uint64_t limit_;
+  Backward it_;
+  std::vector<uint64_t> ids_;
+  size_t left_ = 0;  // ids_[0, left_) are still to come, the highest last
+};
+
 }  // namespace
 
 Status RocksDbStore::Collect(const ListQuery& q, CommandId id, std::optional<RecordStatus> status,
@@ -81,19 +185,52 @@ Status RocksDbStore::Collect(const ListQuery& q, CommandId id, std::optional<Rec
   return Status::Ok();
 }
 
-Result<ListPage> RocksDbStore::ListFromIndex(const ListQuery& q, char tag,
+std::vector<uint64_t> RocksDbStore::PendingIndexIds(bool by_key, const std::string& value,
+                                                    CommandId before) const {
+  const uint64_t limit = before.valid() ? before.value() : UINT64_MAX;
+  std::vector<uint64_t> ids;
+  {
+    std::shared_lock lock(index_mu_);
+    for (const auto* entries : {&pending_index_, &checkpoint_index_}) {
+      for (const PendingIndex& e : *entries) {
+        if (e.id < limit && (by_key ? e.key : e.type) == value) ids.push_back(e.id);
+      }
+    }
+  }
+  std::sort(ids.begin(), ids.end(), std::greater<>());
+  return ids;
+}
+
+Result<ListPage> RocksDbStore::ListFromIndex(const ListQuery& q, bool by_key,
                                              const std::string& value) const {
-  std::string prefix = IndexPrefix(tag, value);
-  Backward it(h_.db.get(), h_.index, prefix, UpperBound(prefix, q.before));
+  // Three sources, each newest first: what no index entry holds yet (read first: a
+  // checkpoint that lands meanwhile is then seen twice, never missed), the buckets of
+  // the checkpoints, and the single entries of inserts below a watermark.
+  VectorIds recent(PendingIndexIds(by_key, value, q.before));
+  BucketIds buckets(path_, h_.db.get(), h_.index,
+                    IndexPrefix(by_key ? kKeyBucketTag : kTypeBucketTag, value), q.before);
+  SingleIds singles(path_, h_.db.get(), h_.index,
+                    IndexPrefix(by_key ? kKeyIndexTag : kTypeIndexTag, value), q.before);
+  std::array<IdSource*, 3> sources{&recent, &buckets, &singles};
   ListPage page;
   size_t examined = 0;
-  for (; it.Valid(); it.Prev()) {
-    auto id = ParseIndexKey(it.key(), prefix);
-    if (!id) return Error(Status::Corruption(path_ + ": malformed index entry"));
-    if (Status s = Collect(q, *id, std::nullopt, page); !s.ok()) return Error(std::move(s));
-    if (Full(q, page) || ++examined == kListScanBudget) return Finish(q, *id, page);
+  for (;;) {
+    std::optional<uint64_t> next;
+    for (IdSource* source : sources) {
+      auto id = source->Peek();
+      if (id && (!next || *id > *next)) next = id;
+    }
+    for (IdSource* source : sources) {
+      if (!source->status().ok()) return Error(source->status());
+    }
+    if (!next) break;
+    for (IdSource* source : sources) {
+      while (source->Peek() == next) source->Pop();  // one id, once
+    }
+    const CommandId id(*next);
+    if (Status s = Collect(q, id, std::nullopt, page); !s.ok()) return Error(std::move(s));
+    if (Full(q, page) || ++examined == kListScanBudget) return Finish(q, id, page);
   }
-  if (!it.status().ok()) return Error(FromRocks(it.status(), path_, "list"));
   return page;
 }
 
@@ -185,8 +322,8 @@ Result<ListPage> RocksDbStore::List(const ListQuery& q) const {
     return Error(Status::InvalidArgument(
         "limit", "limit must be between 1 and 1000, got " + std::to_string(q.limit)));
   }
-  if (index_key_and_type_ && q.key) return ListFromIndex(q, kKeyIndexTag, *q.key);
-  if (index_key_and_type_ && q.type) return ListFromIndex(q, kTypeIndexTag, *q.type);
+  if (index_key_and_type_ && q.key) return ListFromIndex(q, true, *q.key);
+  if (index_key_and_type_ && q.type) return ListFromIndex(q, false, *q.type);
   if (q.state && !IsTerminal(*q.state)) return ListFromLive(q);
   return ListFromStatus(q);
 }

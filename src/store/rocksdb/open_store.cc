@@ -173,7 +173,7 @@ Result<rocksdb_store::StoreLayout> CheckMeta(rocksdb_store::Handles& h,
   const std::string& path = o.path;
   rocksdb_store::StoreLayout layout{.index_key_and_type = o.index_key_and_type,
                                     .complete_below = 0,
-                                    .checkpoint_every = o.status_checkpoint_every};
+                                    .checkpoint_every = o.checkpoint_every};
   if (created) {
     if (Status s = WriteMeta(h, path, true, o.index_key_and_type, 0); !s.ok()) {
       return Error(std::move(s));

@@ -6,9 +6,11 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
+#include <set>
 #include <unordered_set>
 
 #include "store/rocksdb/errors.h"
+#include "store/rocksdb/index_bucket.h"
 #include "store/rocksdb/key_format.h"
 #include "store/rocksdb/rocksdb_store.h"
 
@@ -102,6 +104,7 @@ Status RocksDbStore::AddDeletes(CommandId from, CommandId to, rocksdb::WriteBatc
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
   ro.fill_cache = false;
+  std::set<std::string> keys, types;  // whose buckets may lie inside the range
   std::unique_ptr<rocksdb::Iterator> it(h_.db->NewIterator(ro, h_.commands));
   for (it->Seek(lower); it->Valid(); it->Next()) {
     (void)wb.Delete(h_.commands, it->key());
@@ -113,6 +116,33 @@ Status RocksDbStore::AddDeletes(CommandId from, CommandId to, rocksdb::WriteBatc
     if (!command) continue;
     (void)wb.Delete(h_.index, IndexKey(kKeyIndexTag, command->key, command->id));
     (void)wb.Delete(h_.index, IndexKey(kTypeIndexTag, command->type, command->id));
+    keys.insert(std::move(command->key));
+    types.insert(std::move(command->type));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), path_, "delete range");
+  for (const auto& [tag, values] : {std::pair{kKeyBucketTag, &keys}, {kTypeBucketTag, &types}}) {
+    for (const std::string& value : *values) {
+      if (Status s = AddBucketDeletes(IndexPrefix(tag, value), from, to, wb); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status RocksDbStore::AddBucketDeletes(const std::string& prefix, CommandId from, CommandId to,
+                                      rocksdb::WriteBatch& wb) const {
+  const std::string upper = prefix + IdKey(to);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(h_.db->NewIterator(ro, h_.index));
+  for (it->Seek(prefix + IdKey(from)); it->Valid(); it->Next()) {
+    auto lowest = ParseIndexKey(it->key().ToStringView(), prefix);
+    if (!lowest) continue;
+    auto ids = DecodeIdBucket(it->value().ToStringView(), lowest->value());
+    // A bucket that reaches past the range keeps its place; readers skip its ids whose
+    // command is gone. So does one that does not decode.
+    if (ids && ids->back() < to.value()) (void)wb.Delete(h_.index, it->key());
   }
   if (!it->status().ok()) return FromRocks(it->status(), path_, "delete range");
   return Status::Ok();

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "store/rocksdb/errors.h"
+#include "store/rocksdb/index_bucket.h"
 #include "store/rocksdb/key_format.h"
 
 namespace cmdq::rocksdb_store {
@@ -51,21 +52,26 @@ Status RocksDbStore::Load() {
     if (!IsTerminal(st->state)) live.emplace(*id, std::move(*st));
   }
   if (!it->status().ok()) return FromRocks(it->status(), path_, "load");
-  // Commands from the watermark up that have no status entry were inserted since the
-  // last checkpoint and never moved: their status is the initial one.
-  size_t unstored = 0;
+  // Commands from the watermark up were inserted since the last checkpoint: those without
+  // a status entry never moved (their status is the initial one), and none is indexed.
+  size_t deferred = 0;
+  std::vector<PendingIndex> pending;
   std::unique_ptr<rocksdb::Iterator> recent(h_.db->NewIterator(ro, h_.commands));
   for (recent->Seek(IdKey(CommandId(complete_below))); recent->Valid(); recent->Next()) {
     auto id = ParseIdKey(recent->key().ToStringView());
     if (!id) return Status::Corruption("command entry with a malformed key at " + path_);
-    if (std::binary_search(stored_above.begin(), stored_above.end(), id->value())) continue;
+    const bool stored = std::binary_search(stored_above.begin(), stored_above.end(), id->value());
+    if (stored && !index_key_and_type_) continue;
     auto command = DecodeCommand(recent->value().ToStringView());
     if (!command) {
       return Status::Corruption(path_ + ": command " + id->ToString() + ": " +
                                 command.error().message());
     }
-    live.emplace(*id, InitialStatus(*command));
-    ++unstored;
+    if (!stored) live.emplace(*id, InitialStatus(*command));
+    if (index_key_and_type_) {
+      pending.push_back({.id = id->value(), .key = command->key, .type = command->type});
+    }
+    ++deferred;
   }
   if (!recent->status().ok()) return FromRocks(recent->status(), path_, "load");
   std::unique_ptr<rocksdb::Iterator> last(h_.db->NewIterator(ro, h_.commands));
@@ -77,10 +83,11 @@ Status RocksDbStore::Load() {
     max_id = id->value();
   }
   if (!last->status().ok()) return FromRocks(last->status(), path_, "load");
-  std::scoped_lock lock(write_mu_, live_mu_);
+  std::scoped_lock lock(write_mu_, live_mu_, index_mu_);
   live_ = std::move(live);
   max_id_ = max_id;
-  unstored_since_checkpoint_ = unstored;
+  deferred_since_checkpoint_ = deferred;
+  pending_index_ = std::move(pending);
   return Status::Ok();
 }
 
@@ -95,8 +102,13 @@ Result<std::optional<RecordStatus>> RocksDbStore::StoredStatus(CommandId id) con
 }
 
 Result<std::optional<RecordStatus>> RocksDbStore::DurableStatus(CommandId id) const {
+  // Read before the status: a checkpoint that lands between the two only makes the
+  // derived case rarer.
+  const uint64_t complete_below = complete_below_.load();
   auto stored = StoredStatus(id);
-  if (!stored || *stored) return stored;
+  if (!stored || *stored || id.value() < complete_below) return stored;
+  // Inserted since the last checkpoint and never moved (or its first move is still on
+  // its way to RocksDB: this is the status before it).
   auto command = ReadCommand(id);
   if (!command) return Error(std::move(command.error()));
   if (!*command) return std::nullopt;
@@ -108,7 +120,8 @@ Result<std::optional<RecordStatus>> RocksDbStore::StatusOf(CommandId id) const {
     std::shared_lock lock(live_mu_);
     if (auto it = live_.find(id); it != live_.end()) return it->second;
   }
-  return StoredStatus(id);
+  // Not in `live_`: terminal, or written a moment ago and not in `live_` yet.
+  return DurableStatus(id);
 }
 
 Result<std::optional<Command>> RocksDbStore::ReadCommand(CommandId id) const {
@@ -138,7 +151,7 @@ void RocksDbStore::AddToBatch(const PlannedRecord& p, rocksdb::WriteBatch& wb) c
     // Status of these Puts: WriteBatch only fails on a batch over 4 GiB, which the
     // engine's batch sizes never approach; db->Write would report it anyway.
     (void)wb.Put(h_.commands, key, EncodeCommand(*p.inserted));
-    if (index_key_and_type_) {
+    if (index_key_and_type_ && !p.defer_index) {
       (void)wb.Put(h_.index, IndexKey(kKeyIndexTag, p.inserted->key, p.id), rocksdb::Slice());
       (void)wb.Put(h_.index, IndexKey(kTypeIndexTag, p.inserted->type, p.id), rocksdb::Slice());
     }
@@ -214,7 +227,10 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
   }
   rocksdb::WriteBatch wb;
   for (const PlannedRecord& p : plan) AddToBatch(p, wb);
-  if (checkpoint != 0) (void)wb.Put(h_.meta, kCompleteBelowKey, std::to_string(checkpoint));
+  if (checkpoint != 0) {
+    AddIndexBuckets(checkpoint, wb);
+    (void)wb.Put(h_.meta, kCompleteBelowKey, std::to_string(checkpoint));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options.sync;
   const rocksdb::Status s = h_.db->Write(wo, &wb);
@@ -230,6 +246,7 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
   for (const PlannedRecord& p : plan) in_flight_.erase(p.id.value());
   if (checkpoint != 0) {
     if (s.ok()) complete_below_.store(checkpoint);
+    SettleIndexCheckpoint(checkpoint, s.ok());
     checkpoint_claim_ = 0;
   }
   in_flight_cv_.notify_all();
@@ -238,22 +255,31 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
 
 void RocksDbStore::ClaimLocked(std::vector<PlannedRecord>& plan) {
   // An insert below a watermark (persisted, or claimed by a checkpoint in flight) must
-  // carry its status: no checkpoint will look at it again.
+  // carry its status and index entries: no checkpoint will look at it again.
   const uint64_t floor = std::max(complete_below_.load(), checkpoint_claim_);
+  size_t deferred_index = 0;
   for (PlannedRecord& p : plan) {
     in_flight_.insert(p.id.value());
     if (p.inserted == nullptr) continue;
     // Raised before the write: should the write fail but land, Exists() still looks.
     max_id_ = std::max(max_id_, p.id.value());
-    if (p.id.value() >= floor && IsInitialStatus(*p.inserted, p.status)) {
-      p.write_status = false;
-      ++unstored_since_checkpoint_;
-    }
+    if (p.id.value() < floor) continue;
+    p.write_status = !IsInitialStatus(*p.inserted, p.status);
+    p.defer_index = index_key_and_type_;
+    if (!p.write_status || p.defer_index) ++deferred_since_checkpoint_;
+    if (p.defer_index) ++deferred_index;
+  }
+  if (deferred_index == 0) return;
+  std::unique_lock lock(index_mu_);
+  for (const PlannedRecord& p : plan) {
+    if (!p.defer_index) continue;
+    pending_index_.push_back(
+        {.id = p.id.value(), .key = p.inserted->key, .type = p.inserted->type});
   }
 }
 
 uint64_t RocksDbStore::PlanCheckpointLocked(std::vector<PlannedRecord>& plan) {
-  if (unstored_since_checkpoint_ < checkpoint_every_ || checkpoint_claim_ != 0) return 0;
+  if (deferred_since_checkpoint_ < checkpoint_every_ || checkpoint_claim_ != 0) return 0;
   // The new watermark stays below every id in flight (this plan's included, as
   // ClaimLocked put them there): such a write may be an insert without its status, or a
   // move whose status must not race the checkpoint's copy.
@@ -270,9 +296,44 @@ uint64_t RocksDbStore::PlanCheckpointLocked(std::vector<PlannedRecord>& plan) {
     in_flight_.insert(it->first.value());
     plan.push_back(PlannedRecord{.id = it->first, .status = it->second});
   }
+  if (index_key_and_type_) {
+    // Kept readable until the write lands: List looks here and in RocksDB.
+    std::unique_lock lock(index_mu_);
+    checkpoint_index_.swap(pending_index_);
+  }
   checkpoint_claim_ = below;
-  unstored_since_checkpoint_ = 0;
+  deferred_since_checkpoint_ = 0;
   return below;
+}
+
+void RocksDbStore::AddIndexBuckets(uint64_t below, rocksdb::WriteBatch& wb) const {
+  // One bucket per key and per type: sort the checkpoint's entries by value, then id.
+  for (const bool by_key : {true, false}) {
+    std::vector<std::pair<std::string_view, uint64_t>> entries;
+    entries.reserve(checkpoint_index_.size());
+    for (const PendingIndex& e : checkpoint_index_) {
+      if (e.id < below) entries.emplace_back(by_key ? e.key : e.type, e.id);
+    }
+    std::sort(entries.begin(), entries.end());
+    const char tag = by_key ? kKeyBucketTag : kTypeBucketTag;
+    std::vector<uint64_t> ids;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      ids.push_back(entries[i].second);
+      if (i + 1 < entries.size() && entries[i + 1].first == entries[i].first) continue;
+      (void)wb.Put(h_.index, IndexKey(tag, entries[i].first, CommandId(ids.front())),
+                   EncodeIdBucket(ids));
+      ids.clear();
+    }
+  }
+}
+
+void RocksDbStore::SettleIndexCheckpoint(uint64_t below, bool stored) {
+  if (!index_key_and_type_) return;
+  std::unique_lock lock(index_mu_);
+  for (PendingIndex& e : checkpoint_index_) {
+    if (!stored || e.id >= below) pending_index_.push_back(std::move(e));
+  }
+  checkpoint_index_.clear();
 }
 
 Status RocksDbStore::ResumeIfNeeded(std::string_view what) {

@@ -10,10 +10,11 @@
 // Reads take a shared lock on `live_` only to copy a status out; they never wait for a
 // write's fsync.
 // An insert writes no `status` entry when its status is the one InitialStatus() derives
-// from the command: `live_` holds it, and a checkpoint (every `checkpoint_every` such
-// inserts, inside an ordinary Write) stores the ones still waiting and raises the
-// persisted watermark below which every command has its entry. Open reads the commands
-// from the watermark up (docs/storage.md, "Status checkpoints").
+// from the command (`live_` holds it), and no key and type index entries (`pending_index_`
+// holds them). A checkpoint (every `checkpoint_every` such inserts, inside an ordinary
+// Write) stores the statuses still missing, one index bucket per key and type, and raises
+// the persisted watermark below which all of that is stored. Open reads the commands from
+// the watermark up (docs/storage.md, "Checkpoints").
 #pragma once
 
 #include <rocksdb/db.h>
@@ -83,13 +84,22 @@ class RocksDbStore final : public Store {
   // The status of `id`: from `live_` when it is there, else from RocksDB.
   Result<std::optional<RecordStatus>> StatusOf(CommandId id) const;
   Result<std::optional<RecordStatus>> StoredStatus(CommandId id) const;
-  // StoredStatus, or the derived initial status of a command stored without one.
+  // StoredStatus, or the derived initial status of a command stored without one above
+  // the watermark.
   Result<std::optional<RecordStatus>> DurableStatus(CommandId id) const;
   // Under write_mu_: adds a checkpoint to `plan` when one is due and none is in flight;
   // returns its new watermark (0: none). See the class comment.
   uint64_t PlanCheckpointLocked(std::vector<PlannedRecord>& plan);
   // Ids of `live_` below `before` that may have no `status` entry yet, newest first.
   std::vector<CommandId> UnstoredIds(CommandId before) const;
+  // Ids below `before` of the commands with key (by_key) or type `value` that no index
+  // entry holds yet, newest first.
+  std::vector<uint64_t> PendingIndexIds(bool by_key, const std::string& value,
+                                        CommandId before) const;
+  // The checkpoint's index buckets: those of checkpoint_index_ below `below`.
+  void AddIndexBuckets(uint64_t below, rocksdb::WriteBatch& wb) const;
+  // After the checkpoint's write: what it did not store goes back to pending_index_.
+  void SettleIndexCheckpoint(uint64_t below, bool stored);
   Result<std::optional<Command>> ReadCommand(CommandId id) const;
   Result<bool> Exists(CommandId id) const;
   Result<std::optional<Record>> Load(CommandId id, std::optional<RecordStatus> status) const;
@@ -104,9 +114,13 @@ class RocksDbStore final : public Store {
   // entries and (found by decoding it: they are keyed by key and type, not id) its index
   // entries.
   Status AddDeletes(CommandId from, CommandId to, rocksdb::WriteBatch& wb) const;
+  // The buckets under `prefix` whose ids all lie in [from, to).
+  Status AddBucketDeletes(const std::string& prefix, CommandId from, CommandId to,
+                          rocksdb::WriteBatch& wb) const;
 
   // List's sources (list.cc).
-  Result<ListPage> ListFromIndex(const ListQuery& q, char tag, const std::string& value) const;
+  // The records of one key (by_key) or type.
+  Result<ListPage> ListFromIndex(const ListQuery& q, bool by_key, const std::string& value) const;
   Result<ListPage> ListFromLive(const ListQuery& q) const;
   Result<ListPage> ListFromStatus(const ListQuery& q) const;
   // Appends the record of `id` to `page` if it passes every filter of `q`.
@@ -141,7 +155,19 @@ class RocksDbStore final : public Store {
   // The persisted watermark: written under write_mu_, read by List and Scan without it.
   std::atomic<uint64_t> complete_below_;
   uint64_t checkpoint_claim_ = 0;         // guarded by write_mu_: watermark of one in flight
-  size_t unstored_since_checkpoint_ = 0;  // guarded by write_mu_
+  size_t deferred_since_checkpoint_ = 0;  // guarded by write_mu_: inserts left to one
+
+  // A command whose index entries wait for a checkpoint.
+  struct PendingIndex {
+    uint64_t id;
+    std::string key;
+    std::string type;
+  };
+  // Changed under write_mu_ and an exclusive index_mu_; read under either. The checkpoint
+  // in flight reads checkpoint_index_ without a lock: nothing changes it meanwhile.
+  mutable std::shared_mutex index_mu_;
+  std::vector<PendingIndex> pending_index_;
+  std::vector<PendingIndex> checkpoint_index_;
 
   // Written under write_mu_ and an exclusive live_mu_; read under either.
   mutable std::shared_mutex live_mu_;

@@ -1,9 +1,11 @@
-// Inserts without a status entry, and the checkpoints that store the missing ones
-// (docs/storage.md, "Status checkpoints"): what a reopen after no checkpoint, after some,
-// and of a version 1 store finds.
+// Inserts without a status entry or index entries, and the checkpoints that store them
+// (docs/storage.md, "Checkpoints"): what a reopen after no checkpoint, after some, and of
+// a version 1 store finds, and what List finds meanwhile.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/rocksdb/store_fixture.h"
@@ -36,7 +38,7 @@ class StatusCheckpointTest : public testing::RocksDbStoreTest {
  protected:
   RocksDbStoreOptions Options() override {
     RocksDbStoreOptions o = RocksDbStoreTest::Options();
-    o.status_checkpoint_every = checkpoint_every_;
+    o.checkpoint_every = checkpoint_every_;
     return o;
   }
   uint64_t Watermark() {
@@ -108,6 +110,10 @@ TEST_F(StatusCheckpointTest, AnOldIdBelowTheWatermarkKeepsItsStatus) {
   std::vector<uint64_t> want{50};
   for (uint64_t id = 100; id < 110; ++id) want.push_back(id);
   EXPECT_EQ(UnfinishedIds(*store_), want);
+  // And its own index entries: List by key and type finds it among the buckets.
+  std::vector<uint64_t> newest_first(want.rbegin(), want.rend());
+  EXPECT_EQ(AllPages({.key = std::string("k"), .limit = 3}), newest_first);
+  EXPECT_EQ(AllPages({.type = std::string("t"), .limit = 4}), newest_first);
 }
 
 class StatusCheckpointListTest : public StatusCheckpointTest,
@@ -133,11 +139,78 @@ TEST_P(StatusCheckpointListTest, ShowsEachRecordOnceWhateverItsStatusEntry) {
               (std::vector<uint64_t>{12, 11, 10, 9, 7, 6, 4, 2, 1}));
     EXPECT_EQ(AllPages({.key = std::string("odd"), .limit = 2}),
               (std::vector<uint64_t>{11, 9, 7, 5, 3, 1}));
+    EXPECT_EQ(AllPages({.type = std::string("t"), .limit = 5}), Descending(1, 12));
+    EXPECT_EQ(AllPages({.key = std::string("even"), .before = CommandId(9), .limit = 1}),
+              (std::vector<uint64_t>{8, 6, 4, 2}));
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(CheckpointEvery, StatusCheckpointListTest,
                          ::testing::Values(1, 2, 3, 1000));
+
+// Writers insert and finish while checkpoints come every few inserts and a reader lists
+// by key and type: every page is newest first without repeats, and in the end each key
+// lists exactly its commands, before and after a reopen.
+TEST_F(StatusCheckpointTest, ListsStayExactWhileCheckpointsRunUnderLoad) {
+  checkpoint_every_ = 37;
+  Reopen();
+  const int threads = 4;
+  const uint64_t per_thread = testing::Scaled(3000);
+  std::atomic<bool> writing{true};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < threads; ++t) {
+    writers.emplace_back([&, t] {
+      for (uint64_t i = 0; i < per_thread; i += 16) {
+        StoreBatch in;
+        StoreBatch done;
+        for (uint64_t j = i; j < std::min(per_thread, i + 16); ++j) {
+          const uint64_t id = 1 + j * threads + static_cast<uint64_t>(t);
+          in.Insert(testing::MakeCommand(id, "key-" + std::to_string(id % 5)), State::kPending,
+                    static_cast<int64_t>(id));
+          if (j % 3 == 0) continue;  // a third stays pending
+          done.Apply({.id = CommandId(id), .from = State::kPending, .to = State::kRunning});
+          done.Apply({.id = CommandId(id), .from = State::kRunning, .to = State::kSucceeded});
+        }
+        if (!store_->Write(in, {.sync = i % 64 == 0}).ok()) ++failures;
+        if (!done.empty() && !store_->Write(done, {}).ok()) ++failures;
+      }
+    });
+  }
+  std::thread reader([&] {
+    while (writing.load()) {
+      for (ListQuery q :
+           {ListQuery{.key = std::string("key-2"), .limit = 50},
+            ListQuery{.type = std::string("t"), .limit = 50}, ListQuery{.limit = 50}}) {
+        auto page = store_->List(q);
+        if (!page) {
+          ++failures;
+          continue;
+        }
+        for (size_t i = 1; i < page->records.size(); ++i) {
+          if (page->records[i].command.id >= page->records[i - 1].command.id) ++failures;
+        }
+      }
+    }
+  });
+  for (auto& w : writers) w.join();
+  writing.store(false);
+  reader.join();
+  EXPECT_EQ(failures.load(), 0);
+  const uint64_t total = per_thread * threads;
+  std::vector<uint64_t> key2;
+  for (uint64_t id = total; id >= 1; --id) {
+    if (id % 5 == 2) key2.push_back(id);
+  }
+  for (bool reopen : {false, true}) {
+    SCOPED_TRACE(reopen ? "after reopen" : "before reopen");
+    if (reopen) Reopen();
+    EXPECT_EQ(AllPages({.key = std::string("key-2"), .limit = 100}), key2);
+    EXPECT_EQ(AllPages({.type = std::string("t"), .limit = 1000}).size(), total);
+    EXPECT_EQ(AllPages({.limit = 1000}).size(), total);
+    EXPECT_EQ(UnfinishedIds(*store_).size(), (per_thread + 2) / 3 * threads);
+  }
+}
 
 TEST_F(StatusCheckpointTest, ScanGivesAnUnmovedCommandItsInitialStatus) {
   for (uint64_t id = 1; id <= 4; ++id) ASSERT_TRUE(Insert(id).ok());
