@@ -118,52 +118,59 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   }
 }
 
+// One request per batch: the outcomes of the last batch and the lease of the next go
+// together (POST /v1/completions with a lease).
 void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
   auto client = Connect(plan);
   if (!client) return;
-  const LeaseOptions lease{.types = {plan.type},
-                           .max = static_cast<uint32_t>(std::min<uint64_t>(plan.loop.batch, 1000)),
-                           .wait = milliseconds(200),
-                           .worker = fmt::format("bench-worker-{}", index)};
+  LeaseOptions lease{.types = {plan.type},
+                     .max = static_cast<uint32_t>(std::min<uint64_t>(plan.loop.batch, 1000)),
+                     .wait = milliseconds(200),
+                     .worker = fmt::format("bench-worker-{}", index)};
   std::vector<WorkerOutcome> outcomes;
   std::vector<int64_t> stamps;
+  int64_t leased_at = 0;
   while (!tally.stop_workers.load(std::memory_order_acquire)) {
-    auto leased = client->Lease(lease);
+    // With outcomes, take what is ready and no more: a long-poll would hold back their
+    // acknowledgement. Without, wait for work.
+    lease.wait = outcomes.empty() ? milliseconds(200) : milliseconds(0);
+    auto answer = client->ReportBatchAndLease(outcomes, lease);
     tally.requests.fetch_add(1, std::memory_order_relaxed);
-    if (!leased) {
+    const int64_t now = SteadyNs(SteadyClock::now());
+    if (!answer) {
+      // Neither the outcomes nor the lease are known to have landed: the leases run out
+      // and their commands run again.
+      tally.outcome_errors.fetch_add(outcomes.size(), std::memory_order_relaxed);
       tally.lease_errors.fetch_add(1, std::memory_order_relaxed);
+      outcomes.clear();
       std::this_thread::sleep_for(milliseconds(10));
       continue;
     }
-    if (leased->empty()) continue;
-    const int64_t leased_at = SteadyNs(SteadyClock::now());
-    outcomes.clear();
-    stamps.clear();
-    for (LeasedCommand& l : *leased) {
-      stamps.push_back(StampOf(l.record.command.payload));
-      tally.to_leased.Record(leased_at - stamps.back());
-      outcomes.push_back({.id = l.record.command.id, .lease = std::move(l.lease)});
-    }
-    auto results = client->ReportBatch(outcomes);
-    tally.requests.fetch_add(1, std::memory_order_relaxed);
-    const int64_t now = SteadyNs(SteadyClock::now());
-    if (!results) {
-      tally.outcome_errors.fetch_add(outcomes.size(), std::memory_order_relaxed);
-      continue;
-    }
     uint64_t ok = 0;
-    for (size_t i = 0; i < results->size(); ++i) {
-      if (!(*results)[i].ok()) continue;
+    for (size_t i = 0; i < answer->outcomes.size(); ++i) {
+      if (!answer->outcomes[i].ok()) continue;
       tally.latency.Record(now - stamps[i]);
       tally.completion_rtt.Record(now - leased_at);
       ++ok;
     }
-    int64_t last = tally.last_done_ns.load(std::memory_order_relaxed);
-    while (last < now && !tally.last_done_ns.compare_exchange_weak(last, now)) {
+    if (!outcomes.empty()) {
+      int64_t last = tally.last_done_ns.load(std::memory_order_relaxed);
+      while (last < now && !tally.last_done_ns.compare_exchange_weak(last, now)) {
+      }
+      tally.outcome_errors.fetch_add(outcomes.size() - ok, std::memory_order_relaxed);
+      tally.done.fetch_add(ok, std::memory_order_release);
     }
-    tally.outcome_errors.fetch_add(results->size() - ok, std::memory_order_relaxed);
-    tally.done.fetch_add(ok, std::memory_order_release);
+    if (!answer->lease.ok()) tally.lease_errors.fetch_add(1, std::memory_order_relaxed);
+    outcomes.clear();
+    stamps.clear();
+    leased_at = now;
+    for (LeasedCommand& l : answer->leased) {
+      stamps.push_back(StampOf(l.record.command.payload));
+      tally.to_leased.Record(leased_at - stamps.back());
+      outcomes.push_back({.id = l.record.command.id, .lease = std::move(l.lease)});
+    }
   }
+  if (!outcomes.empty()) (void)client->ReportBatch(outcomes);  // not left to expire
 }
 
 }  // namespace cmdq::app

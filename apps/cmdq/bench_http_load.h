@@ -70,8 +70,9 @@ void RunClosedLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& 
 // due every ~0.5 ms in one batch (W1.10k, W2).
 void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& data,
                          HttpTally& tally);
-// Leases up to plan.batch commands (long-poll), completes them all with one
-// POST /v1/completions, records their latency; until tally.stop_workers.
+// Leases up to plan.batch commands (long-poll) and completes them all, one request per
+// batch (the completions of one batch carry the lease of the next), recording their
+// latency; until tally.stop_workers.
 void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally);
 
 }  // namespace cmdq::app

@@ -85,6 +85,13 @@ struct LeaseOptions {
   std::string worker;                  // this worker's name (audit trail, metrics)
 };
 
+// What Client::ReportBatchAndLease got back.
+struct ReportedAndLeased {
+  std::vector<Status> outcomes;       // one per outcome reported, in order
+  std::vector<LeasedCommand> leased;  // the next commands; empty when none came in time
+  Status lease;                       // not OK: why nothing was leased (the outcomes stand)
+};
+
 // An HTTP answer as the server sent it: for callers that print the server's JSON.
 struct RawResponse {
   int status = 0;
@@ -137,6 +144,12 @@ class Client {
   // Reports 1..1000 outcomes in one request (POST /v1/completions): the request's error,
   // or one Status per outcome, in order.
   Result<std::vector<Status>> ReportBatch(std::span<const WorkerOutcome> outcomes);
+  // Reports 0..1000 outcomes, then leases up to next.max more, in one request: a batch
+  // worker's loop in one round trip per batch (POST /v1/completions with a lease). The
+  // lease comes after the outcomes are stored, so a key's next command can be among it.
+  // Sent again only when the request cannot have arrived, as Lease.
+  Result<ReportedAndLeased> ReportBatchAndLease(std::span<const WorkerOutcome> outcomes,
+                                                const LeaseOptions& next);
 
   // Any request, for callers that want the server's own JSON (the CLI's --json): the
   // answer when its status is 2xx, else the error of its body. Retried like a GET when

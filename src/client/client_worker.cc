@@ -11,27 +11,38 @@ namespace cmdq {
 
 using std::chrono::milliseconds;
 
-Result<std::vector<LeasedCommand>> Client::Lease(const LeaseOptions& options) {
-  protocol::LeaseRequest request{.types = options.types,
-                                 .max = options.max,
-                                 .wait_ms = static_cast<uint32_t>(options.wait.count()),
-                                 .worker = options.worker,
-                                 .lease_ms = static_cast<uint32_t>(options.lease.count())};
-  // A lease request that reached the server may have leased commands; sent again, those
-  // would sit leased to nobody until they expire. So: only when it cannot have arrived.
-  auto answer = impl_->Call("POST", "/v1/leases", protocol::LeaseRequestJson(request),
-                            Repeat::kIfNotReceived, options.wait);
-  if (!answer) return Error(answer.error());
-  auto leases = protocol::ParseLeasesJson(answer->body);
-  if (!leases) return Error(leases.error());
+namespace {
+
+protocol::LeaseRequest ToRequest(const LeaseOptions& options) {
+  return {.types = options.types,
+          .max = options.max,
+          .wait_ms = static_cast<uint32_t>(options.wait.count()),
+          .worker = options.worker,
+          .lease_ms = static_cast<uint32_t>(options.lease.count())};
+}
+
+std::vector<LeasedCommand> ToLeased(std::vector<protocol::Lease>& leases) {
   std::vector<LeasedCommand> leased;
-  leased.reserve(leases->size());
-  for (protocol::Lease& lease : *leases) {
+  leased.reserve(leases.size());
+  for (protocol::Lease& lease : leases) {
     leased.push_back(LeasedCommand{.lease = std::move(lease.token),
                                    .record = std::move(lease.record),
                                    .deadline_us = lease.deadline_us});
   }
   return leased;
+}
+
+}  // namespace
+
+Result<std::vector<LeasedCommand>> Client::Lease(const LeaseOptions& options) {
+  // A lease request that reached the server may have leased commands; sent again, those
+  // would sit leased to nobody until they expire. So: only when it cannot have arrived.
+  auto answer = impl_->Call("POST", "/v1/leases", protocol::LeaseRequestJson(ToRequest(options)),
+                            Repeat::kIfNotReceived, options.wait);
+  if (!answer) return Error(answer.error());
+  auto leases = protocol::ParseLeasesJson(answer->body);
+  if (!leases) return Error(leases.error());
+  return ToLeased(*leases);
 }
 
 Status Client::Heartbeat(std::string_view lease, milliseconds extend) {
@@ -70,6 +81,22 @@ Result<std::vector<Status>> Client::ReportBatch(std::span<const WorkerOutcome> o
       impl_->Call("POST", "/v1/completions", protocol::OutcomesJson(outcomes), Repeat::kSafe);
   if (!answer) return Error(answer.error());
   return client::CheckCount(protocol::ParseOutcomeResultsJson(answer->body), outcomes.size());
+}
+
+Result<ReportedAndLeased> Client::ReportBatchAndLease(std::span<const WorkerOutcome> outcomes,
+                                                      const LeaseOptions& next) {
+  auto answer = impl_->Call("POST", "/v1/completions",
+                            protocol::OutcomesAndLeaseJson(outcomes, ToRequest(next)),
+                            Repeat::kIfNotReceived, next.wait);
+  if (!answer) return Error(answer.error());
+  auto parsed = protocol::ParseCompletionsAndLeasesJson(answer->body);
+  if (!parsed) return Error(parsed.error());
+  auto results =
+      client::CheckCount(Result<std::vector<Status>>(std::move(parsed->results)), outcomes.size());
+  if (!results) return Error(results.error());
+  return ReportedAndLeased{.outcomes = std::move(*results),
+                           .leased = ToLeased(parsed->leases),
+                           .lease = std::move(parsed->lease_error)};
 }
 
 }  // namespace cmdq

@@ -35,6 +35,18 @@ Status Lease(std::string_view b) { return StatusOf(ParseLeaseRequest(b, LeaseLim
 Status Complete(std::string_view b) { return StatusOf(ParseComplete(b, LeaseLimits{})); }
 Status Fail(std::string_view b) { return StatusOf(ParseFail(b, LeaseLimits{})); }
 Status Heartbeat(std::string_view b) { return StatusOf(ParseHeartbeat(b, LeaseLimits{})); }
+// POST /v1/completions in its object form; a body that is fine reports its first item's
+// error, for the table.
+Status CompleteAndLease(std::string_view b) {
+  LeaseLimits limits;
+  limits.max_completions = 2;
+  auto r = ParseCompletionsRequest(b, limits);
+  if (!r) return r.error();
+  for (const auto& item : r->items) {
+    if (!item) return item.error();
+  }
+  return Status::Ok();
+}
 Status Query(std::string_view q) { return StatusOf(ParseListQuery(q)); }
 Status Id(std::string_view s) { return StatusOf(ParseIdSegment(s)); }
 Status LeaseId(std::string_view s) { return StatusOf(ParseLeaseSegment(s)); }
@@ -173,6 +185,29 @@ std::vector<BadInput> Table() {
       {"id zero", Id, "0000000000000000", kInvalid, "id"},
       {"lease token with slash", LeaseId, "a/b", kInvalid, "lease"},
       {"lease token empty", LeaseId, "", kInvalid, "lease"},
+      // POST /v1/completions with a lease (the object form).
+      {"completions object empty", CompleteAndLease, "{}", kInvalid, "body"},
+      {"completions no lease and no outcomes", CompleteAndLease, R"({"outcomes":[]})", kInvalid,
+       "outcomes"},
+      {"completions outcomes not an array", CompleteAndLease, R"({"outcomes":{}})", kInvalid,
+       "outcomes"},
+      {"completions too many outcomes", CompleteAndLease,
+       R"({"outcomes":[{"id":"00000000000000ff","lease":"a"},{"id":"00000000000000ff","lease":"a"},)"
+       R"({"id":"00000000000000ff","lease":"a"}]})",
+       kTooLarge, "outcomes"},
+      {"completions unknown member", CompleteAndLease, R"({"outcomes":[],"next":1})", kInvalid,
+       "next"},
+      {"completions lease not an object", CompleteAndLease, R"({"lease":[]})", kInvalid, "lease"},
+      {"completions lease without types", CompleteAndLease, R"({"lease":{"worker":"w"}})", kInvalid,
+       "lease.types"},
+      {"completions lease max zero", CompleteAndLease,
+       R"({"lease":{"types":["t"],"worker":"w","max":0}})", kInvalid, "lease.max"},
+      {"completions lease unknown member", CompleteAndLease,
+       R"({"lease":{"types":["t"],"worker":"w","x":1}})", kInvalid, "lease.x"},
+      {"completions item without lease", CompleteAndLease,
+       R"({"outcomes":[{"id":"00000000000000ff"}],"lease":{"types":["t"],"worker":"w"}})", kInvalid,
+       "lease"},
+      {"completions object truncated", CompleteAndLease, R"({"outcomes":[)", kInvalid, "body"},
   };
 }
 

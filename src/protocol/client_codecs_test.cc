@@ -120,6 +120,31 @@ TEST(ResponseReader, ReadsLeases) {
   EXPECT_EQ((*back)[0].record.command.id, lease.record.command.id);
 }
 
+TEST(ResponseReader, ReadsCompletionResultsLeasesAndTheLeaseError) {
+  Lease lease{.token = "tok-2", .record = FullRecord(), .deadline_us = 1'735'689'609'000'000};
+  std::vector<LeaseView> views = {{.token = lease.token,
+                                   .command = &lease.record.command,
+                                   .timeout_ms = 5,
+                                   .attempt = 2,
+                                   .deadline_us = lease.deadline_us}};
+  std::vector<Result<CommandId>> results = {
+      CommandId(1), Error(Status(StatusCode::kNotFound, "no such lease", "lease"))};
+  auto back = ParseCompletionsAndLeasesJson(CompletionsAndLeasesJson(results, views, Status::Ok()));
+  ASSERT_TRUE(back) << back.error().ToString();
+  ASSERT_EQ(back->results.size(), 2u);
+  EXPECT_TRUE(back->results[0].ok());
+  EXPECT_EQ(back->results[1].code(), StatusCode::kNotFound);
+  ASSERT_EQ(back->leases.size(), 1u);
+  EXPECT_EQ(back->leases[0].token, "tok-2");
+  EXPECT_EQ(back->leases[0].record.command.payload, lease.record.command.payload);
+  EXPECT_TRUE(back->lease_error.ok());
+  const Status refused = Status::InvalidArgument("types", "unknown type x");
+  auto failed = ParseCompletionsAndLeasesJson(CompletionsAndLeasesJson(results, {}, refused));
+  ASSERT_TRUE(failed) << failed.error().ToString();
+  EXPECT_TRUE(failed->leases.empty());
+  EXPECT_EQ(failed->lease_error, refused);
+}
+
 TEST(ResponseReader, ReadsBatchResultsInOrder) {
   std::vector<Result<CommandId>> results = {
       CommandId(1), Error(Status::InvalidArgument("type", "bad type")), CommandId(3)};
@@ -247,6 +272,21 @@ TEST(RequestWriter, TheServerReadsBackOutcomes) {
   EXPECT_TRUE(std::holds_alternative<CompleteRequest>((*batch)[0]->outcome));
   ASSERT_TRUE((*batch)[1]);
   EXPECT_EQ(std::get<FailRequest>((*batch)[1]->outcome).error, "e");
+}
+
+TEST(RequestWriter, TheServerReadsBackOutcomesWithALease) {
+  const WorkerOutcome done{.id = CommandId(1), .lease = "L1", .result = "[1]"};
+  const LeaseRequest next{.types = {"a"}, .max = 20, .wait_ms = 0, .worker = "w", .lease_ms = 0};
+  auto both = ParseCompletionsRequest(OutcomesAndLeaseJson(std::vector{done}, next), LeaseLimits{});
+  ASSERT_TRUE(both) << both.error().ToString();
+  ASSERT_EQ(both->items.size(), 1u);
+  EXPECT_EQ(both->items[0]->id, CommandId(1));
+  ASSERT_TRUE(both->lease);
+  EXPECT_EQ(both->lease->max, 20u);
+  EXPECT_EQ(both->lease->worker, "w");
+  auto lease_only = ParseCompletionsRequest(OutcomesAndLeaseJson({}, next), LeaseLimits{});
+  ASSERT_TRUE(lease_only) << lease_only.error().ToString();
+  EXPECT_TRUE(lease_only->items.empty());
 }
 
 TEST(RequestWriter, HeartbeatLeavesOutTheDefaultLength) {

@@ -292,6 +292,25 @@ bool IsJsonText(std::string_view text) {
   return doc.has_value() && SkipDocument(**doc).ok();
 }
 
+Status ForEachBatchItemIn(od::array& array, const BatchShape& shape, std::string_view field,
+                          const std::function<Status(od::object*)>& on_item, size_t& count) {
+  count = 0;
+  for (auto element : array) {
+    od::value item;
+    if (auto error = std::move(element).get(item)) return SyntaxError(error);
+    if (count++ == shape.max_items) {
+      return Status(StatusCode::kResourceExhausted,
+                    fmt::format("a batch holds at most {} {}s", shape.max_items, shape.noun),
+                    std::string(field));
+    }
+    auto object = GetObject(item, "item");
+    if (!object && IsBodyError(object.error())) return object.error();
+    Status status = on_item(object ? &*object : nullptr);
+    if (IsBodyError(status)) return status;
+  }
+  return Status::Ok();
+}
+
 Status ForEachBatchItem(std::string_view body, const BatchShape& shape,
                         const std::function<Status(od::object*)>& on_item) {
   auto doc = Reader::ForThread().Start(body);
@@ -304,19 +323,7 @@ Status ForEachBatchItem(std::string_view body, const BatchShape& shape,
                                    fmt::format("a batch is a JSON array of {}s", shape.noun));
   }
   size_t count = 0;
-  for (auto element : array) {
-    od::value item;
-    if (auto error = std::move(element).get(item)) return SyntaxError(error);
-    if (count++ == shape.max_items) {
-      return Status(StatusCode::kResourceExhausted,
-                    fmt::format("a batch holds at most {} {}s", shape.max_items, shape.noun),
-                    "body");
-    }
-    auto object = GetObject(item, "item");
-    if (!object && IsBodyError(object.error())) return object.error();
-    Status status = on_item(object ? &*object : nullptr);
-    if (IsBodyError(status)) return status;
-  }
+  if (Status s = ForEachBatchItemIn(array, shape, "body", on_item, count); !s.ok()) return s;
   if (Status s = CheckEnd(**doc); !s.ok()) return s;
   if (count == 0) return Status::InvalidArgument("body", "the batch is empty");
   return Status::Ok();

@@ -98,6 +98,11 @@ struct BatchShape {
 // any other Status on_item returns is the item's own, kept by the caller.
 Status ForEachBatchItem(std::string_view body, const BatchShape& shape,
                         const std::function<Status(od::object*)>& on_item);
+// The same walk over an array that is a member (`field`) of a body: more than
+// shape.max_items is kResourceExhausted naming `field`; an empty array is the caller's to
+// judge (`count` says how many items there were).
+Status ForEachBatchItemIn(od::array& array, const BatchShape& shape, std::string_view field,
+                          const std::function<Status(od::object*)>& on_item, size_t& count);
 
 // Calls on_field(name, value) for each member of `object`. The first error that names a
 // field is kept while the rest of the object is still walked (so malformed JSON later in

@@ -92,8 +92,9 @@ std::string SubmitBatchJson(std::span<const Command> commands) {
   return w.Release();
 }
 
-std::string LeaseRequestJson(const LeaseRequest& request) {
-  JsonWriter w(96);
+namespace {
+
+void WriteLeaseRequest(const LeaseRequest& request, JsonWriter& w) {
   w.BeginObject().Key("types").BeginArray();
   for (const std::string& type : request.types) w.String(type);
   w.EndArray();
@@ -102,6 +103,29 @@ std::string LeaseRequestJson(const LeaseRequest& request) {
   w.Key("worker").String(request.worker);
   if (request.lease_ms != 0) w.Key("lease_ms").Uint(request.lease_ms);
   w.EndObject();
+}
+
+size_t OutcomesBytes(std::span<const WorkerOutcome> outcomes) {
+  size_t bytes = 2;
+  for (const WorkerOutcome& o : outcomes) bytes += 96 + o.result.size() * 4 / 3 + o.error.size();
+  return bytes;
+}
+
+void WriteOutcomes(std::span<const WorkerOutcome> outcomes, JsonWriter& w) {
+  w.BeginArray();
+  for (const WorkerOutcome& outcome : outcomes) {
+    w.BeginObject();
+    WriteOutcomeMembers(outcome, /*with_id=*/true, w);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string LeaseRequestJson(const LeaseRequest& request) {
+  JsonWriter w(96);
+  WriteLeaseRequest(request, w);
   return w.Release();
 }
 
@@ -122,16 +146,19 @@ std::string OutcomeJson(const WorkerOutcome& outcome) {
 }
 
 std::string OutcomesJson(std::span<const WorkerOutcome> outcomes) {
-  size_t reserve = 2;
-  for (const WorkerOutcome& o : outcomes) reserve += 96 + o.result.size() * 4 / 3 + o.error.size();
-  JsonWriter w(reserve);
-  w.BeginArray();
-  for (const WorkerOutcome& outcome : outcomes) {
-    w.BeginObject();
-    WriteOutcomeMembers(outcome, /*with_id=*/true, w);
-    w.EndObject();
-  }
-  w.EndArray();
+  JsonWriter w(OutcomesBytes(outcomes));
+  WriteOutcomes(outcomes, w);
+  return w.Release();
+}
+
+std::string OutcomesAndLeaseJson(std::span<const WorkerOutcome> outcomes,
+                                 const LeaseRequest& lease) {
+  JsonWriter w(OutcomesBytes(outcomes) + 128);
+  w.BeginObject().Key("outcomes");
+  WriteOutcomes(outcomes, w);
+  w.Key("lease");
+  WriteLeaseRequest(lease, w);
+  w.EndObject();
   return w.Release();
 }
 

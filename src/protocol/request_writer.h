@@ -44,5 +44,8 @@ std::string OutcomeJson(const WorkerOutcome& outcome);
 // POST /v1/completions: [{"id","lease","result"|"result_b64"} | {"id","lease","error",
 // "retryable"}...].
 std::string OutcomesJson(std::span<const WorkerOutcome> outcomes);
+// POST /v1/completions, the object form: report `outcomes` (may be empty), then lease.
+std::string OutcomesAndLeaseJson(std::span<const WorkerOutcome> outcomes,
+                                 const LeaseRequest& lease);
 
 }  // namespace cmdq::protocol

@@ -293,32 +293,67 @@ Result<std::vector<AuditEvent>> ParseAuditJson(std::string_view body, CommandId 
   return events;
 }
 
+namespace {
+
+// The items of a "leases" member into `leases`.
+Status ReadLeases(od::value& value, std::string_view name, std::vector<Lease>& leases) {
+  return ForEachItem(value, name, [&](od::value& item) {
+    auto object = json::GetObject(item, "leases");
+    if (!object) return object.error();
+    Lease& lease = leases.emplace_back();
+    lease.record.state = State::kRunning;
+    return json::ForEachField(*object, [&](std::string_view member, od::value& v) {
+      bool handled = false;
+      Status s = ReadCommandMember(member, v, lease.record.command, handled);
+      if (handled) return s;
+      if (member == "lease") return ReadString(v, member, lease.token);
+      if (member == "attempt") return ReadUint32(v, member, lease.record.attempt);
+      if (member == "deadline") {
+        s = ReadTime(v, member, lease.deadline_us);
+        lease.record.lease_expires_us = lease.deadline_us;
+        return s;
+      }
+      return json::Skip(v);
+    });
+  });
+}
+
+// The items of a "results" member of POST /v1/completions: OK or the item's error.
+Status ReadOutcomeResults(od::value& value, std::string_view name, std::vector<Status>& results) {
+  return ForEachItem(value, name, [&](od::value& item) {
+    auto error = ReadResultItem(item, [](std::string_view, od::value& v) { return json::Skip(v); });
+    if (!error) return error.error();
+    results.push_back(std::move(*error));
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
 Result<std::vector<Lease>> ParseLeasesJson(std::string_view body) {
   std::vector<Lease> leases;
   Status status = ReadRootObject(body, [&](std::string_view name, od::value& value) {
-    if (name != "leases") return json::Skip(value);
-    return ForEachItem(value, name, [&](od::value& item) {
-      auto object = json::GetObject(item, "leases");
-      if (!object) return object.error();
-      Lease& lease = leases.emplace_back();
-      lease.record.state = State::kRunning;
-      return json::ForEachField(*object, [&](std::string_view member, od::value& v) {
-        bool handled = false;
-        Status s = ReadCommandMember(member, v, lease.record.command, handled);
-        if (handled) return s;
-        if (member == "lease") return ReadString(v, member, lease.token);
-        if (member == "attempt") return ReadUint32(v, member, lease.record.attempt);
-        if (member == "deadline") {
-          s = ReadTime(v, member, lease.deadline_us);
-          lease.record.lease_expires_us = lease.deadline_us;
-          return s;
-        }
-        return json::Skip(v);
-      });
-    });
+    return name == "leases" ? ReadLeases(value, name, leases) : json::Skip(value);
   });
   if (!status.ok()) return Error(status);
   return leases;
+}
+
+Result<CompletionsAndLeases> ParseCompletionsAndLeasesJson(std::string_view body) {
+  CompletionsAndLeases out;
+  Status status = ReadRootObject(body, [&](std::string_view name, od::value& value) {
+    if (name == "results") return ReadOutcomeResults(value, name, out.results);
+    if (name == "leases") return ReadLeases(value, name, out.leases);
+    if (name == "lease_error") {
+      auto error = ReadErrorObject(value);
+      if (!error) return error.error();
+      out.lease_error = std::move(*error);
+      return Status::Ok();
+    }
+    return json::Skip(value);
+  });
+  if (!status.ok()) return Error(status);
+  return out;
 }
 
 Result<CommandId> ParseSubmitResultJson(std::string_view body) {
@@ -371,11 +406,8 @@ Result<std::vector<Result<Record>>> ParseBatchRecordsJson(std::string_view body)
 
 Result<std::vector<Status>> ParseOutcomeResultsJson(std::string_view body) {
   std::vector<Status> results;
-  Status status = ReadResults(body, [&](od::value& item) {
-    auto error = ReadResultItem(item, [](std::string_view, od::value& v) { return json::Skip(v); });
-    if (!error) return error.error();
-    results.push_back(std::move(*error));
-    return Status::Ok();
+  Status status = ReadRootObject(body, [&](std::string_view name, od::value& value) {
+    return name == "results" ? ReadOutcomeResults(value, name, results) : json::Skip(value);
   });
   if (!status.ok()) return Error(status);
   return results;

@@ -36,6 +36,14 @@ Result<std::vector<Result<CommandId>>> ParseBatchResultsJson(std::string_view bo
 Result<std::vector<Result<Record>>> ParseBatchRecordsJson(std::string_view body);
 // POST /v1/completions: {"results":[{"id"} | {"error"}...]}: OK or the item's error.
 Result<std::vector<Status>> ParseOutcomeResultsJson(std::string_view body);
+// POST /v1/completions with a lease: the results, the leases, and the lease's error
+// (OK when it leased, possibly nothing).
+struct CompletionsAndLeases {
+  std::vector<Status> results;
+  std::vector<Lease> leases;
+  Status lease_error;
+};
+Result<CompletionsAndLeases> ParseCompletionsAndLeasesJson(std::string_view body);
 
 // The Status of an error answer: the code, message and field of {"error":{...}}. A body
 // that is not one (a proxy's HTML page, an empty 502) or a code this version does not

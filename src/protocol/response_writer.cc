@@ -37,12 +37,23 @@ int HttpStatus(const Status& status) {
   return 500;
 }
 
-void WriteError(const Status& status, JsonWriter& w) {
-  w.BeginObject().Key("error").BeginObject();
+namespace {
+
+// {"code", "message", "field"}: the inside of an error.
+void WriteErrorObject(const Status& status, JsonWriter& w) {
+  w.BeginObject();
   w.Key("code").String(StatusCodeName(status.code()));
   w.Key("message").String(status.message());
   if (!status.field().empty()) w.Key("field").String(status.field());
-  w.EndObject().EndObject();
+  w.EndObject();
+}
+
+}  // namespace
+
+void WriteError(const Status& status, JsonWriter& w) {
+  w.BeginObject().Key("error");
+  WriteErrorObject(status, w);
+  w.EndObject();
 }
 
 std::string ErrorJson(const Status& status) {
@@ -57,9 +68,10 @@ std::string SubmitResultJson(CommandId id) {
   return w.Release();
 }
 
-std::string BatchResultsJson(std::span<const Result<CommandId>> results) {
-  JsonWriter w(16 + results.size() * 32);
-  w.BeginObject().Key("results").BeginArray();
+namespace {
+
+void WriteResultsMember(std::span<const Result<CommandId>> results, JsonWriter& w) {
+  w.Key("results").BeginArray();
   for (const auto& result : results) {
     if (result) {
       w.BeginObject().Key("id").String(result->ToString()).EndObject();
@@ -67,15 +79,17 @@ std::string BatchResultsJson(std::span<const Result<CommandId>> results) {
       WriteError(result.error(), w);
     }
   }
-  w.EndArray().EndObject();
-  return w.Release();
+  w.EndArray();
 }
 
-std::string LeasesJson(std::span<const LeaseView> leases) {
-  size_t reserve = 16;
-  for (const LeaseView& l : leases) reserve += 256 + l.command->payload.size() * 4 / 3;
-  JsonWriter w(reserve);
-  w.BeginObject().Key("leases").BeginArray();
+size_t LeasesBytes(std::span<const LeaseView> leases) {
+  size_t bytes = 16;
+  for (const LeaseView& l : leases) bytes += 256 + l.command->payload.size() * 4 / 3;
+  return bytes;
+}
+
+void WriteLeasesMember(std::span<const LeaseView> leases, JsonWriter& w) {
+  w.Key("leases").BeginArray();
   for (const LeaseView& lease : leases) {
     const Command& c = *lease.command;
     w.BeginObject();
@@ -90,7 +104,38 @@ std::string LeasesJson(std::span<const LeaseView> leases) {
     w.Key("deadline").Time(lease.deadline_us);
     w.EndObject();
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string BatchResultsJson(std::span<const Result<CommandId>> results) {
+  JsonWriter w(16 + results.size() * 32);
+  w.BeginObject();
+  WriteResultsMember(results, w);
+  w.EndObject();
+  return w.Release();
+}
+
+std::string LeasesJson(std::span<const LeaseView> leases) {
+  JsonWriter w(LeasesBytes(leases));
+  w.BeginObject();
+  WriteLeasesMember(leases, w);
+  w.EndObject();
+  return w.Release();
+}
+
+std::string CompletionsAndLeasesJson(std::span<const Result<CommandId>> results,
+                                     std::span<const LeaseView> leases, const Status& lease_error) {
+  JsonWriter w(112 + results.size() * 32 + LeasesBytes(leases));
+  w.BeginObject();
+  WriteResultsMember(results, w);
+  WriteLeasesMember(leases, w);
+  if (!lease_error.ok()) {
+    w.Key("lease_error");
+    WriteErrorObject(lease_error, w);
+  }
+  w.EndObject();
   return w.Release();
 }
 

@@ -53,5 +53,9 @@ struct LeaseView {
 //   "attempt","deadline"}...]}; an empty array when nothing was leased.
 std::string LeasesJson(std::span<const LeaseView> leases);
 std::string LeasesJson(std::span<const Lease> leases);
+// POST /v1/completions with a lease: {"results": [...], "leases": [...]}, and
+// "lease_error": {"code", "message", "field"} when the lease failed (the outcomes stand).
+std::string CompletionsAndLeasesJson(std::span<const Result<CommandId>> results,
+                                     std::span<const LeaseView> leases, const Status& lease_error);
 
 }  // namespace cmdq::protocol

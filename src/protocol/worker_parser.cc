@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <functional>
 #include <initializer_list>
+#include <optional>
+#include <span>
 
 #include "protocol/base64.h"
 #include "protocol/json_reader.h"
@@ -18,7 +21,7 @@ using FieldFn = std::function<Status(size_t index, od::value& value)>;
 // Reads the members of `object`, all optional-or-null: calls on_field with the member's
 // index in `names`, refuses unknown and repeated members, and returns the set of members
 // given (bit i for names[i]) for the caller's required checks.
-Result<uint32_t> ReadMembers(od::object& object, std::initializer_list<std::string_view> names,
+Result<uint32_t> ReadMembers(od::object& object, std::span<const std::string_view> names,
                              const FieldFn& on_field) {
   uint32_t seen = 0;
   Status status = json::ForEachField(object, [&](std::string_view name, od::value& value) {
@@ -46,8 +49,7 @@ Result<uint32_t> ReadMembers(od::object& object, std::initializer_list<std::stri
 // A body that is one JSON object, read with ReadMembers. `allow_empty`: an empty body
 // reads as {}.
 Result<uint32_t> ReadObject(std::string_view body, bool allow_empty,
-                            std::initializer_list<std::string_view> names,
-                            const FieldFn& on_field) {
+                            std::span<const std::string_view> names, const FieldFn& on_field) {
   if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string_view::npos) return 0u;
   auto doc = json::Reader::ForThread().Start(body);
   if (!doc) return Error(doc.error());
@@ -58,6 +60,17 @@ Result<uint32_t> ReadObject(std::string_view body, bool allow_empty,
   if (!seen && json::IsBodyError(seen.error())) return seen;
   if (Status s = json::CheckEnd(**doc); !s.ok()) return Error(s);
   return seen;
+}
+
+Result<uint32_t> ReadMembers(od::object& object, std::initializer_list<std::string_view> names,
+                             const FieldFn& on_field) {
+  return ReadMembers(object, std::span(names.begin(), names.size()), on_field);
+}
+
+Result<uint32_t> ReadObject(std::string_view body, bool allow_empty,
+                            std::initializer_list<std::string_view> names,
+                            const FieldFn& on_field) {
+  return ReadObject(body, allow_empty, std::span(names.begin(), names.size()), on_field);
 }
 
 Status ReadUnsigned(od::value& value, std::string_view field, uint32_t min, uint32_t max,
@@ -107,36 +120,51 @@ Status ReadTypes(od::value& value, const LeaseLimits& limits, std::vector<std::s
 
 }  // namespace
 
+namespace {
+
+// The members of a lease request, in this order.
+constexpr std::array<std::string_view, 5> kLeaseMembers = {"types", "max", "wait_ms", "worker",
+                                                           "lease_ms"};
+
+FieldFn LeaseReader(const LeaseLimits& limits, LeaseRequest& request) {
+  return [&limits, &request](size_t index, od::value& value) -> Status {
+    switch (index) {
+      case 0:
+        return ReadTypes(value, limits, request.types);
+      case 1:
+        return ReadUnsigned(value, "max", 1, limits.max_commands, request.max);
+      case 2:
+        return ReadUnsigned(value, "wait_ms", 0, limits.max_wait_ms, request.wait_ms);
+      case 3: {
+        auto worker = json::GetString(value, "worker");
+        if (!worker) return worker.error();
+        if (worker->empty()) return Status::InvalidArgument("worker", "worker is empty");
+        if (worker->size() > limits.max_worker_bytes) {
+          return Status::InvalidArgument(
+              "worker", fmt::format("worker is longer than {} bytes", limits.max_worker_bytes));
+        }
+        request.worker.assign(*worker);
+        return Status::Ok();
+      }
+      default:
+        return ReadUnsigned(value, "lease_ms", 0, limits.max_lease_ms, request.lease_ms);
+    }
+  };
+}
+
+Status CheckLease(uint32_t seen) {
+  if ((seen & 1u) == 0) return Status::InvalidArgument("types", "types is required");
+  if ((seen & 8u) == 0) return Status::InvalidArgument("worker", "worker is required");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<LeaseRequest> ParseLeaseRequest(std::string_view body, const LeaseLimits& limits) {
   LeaseRequest request;
-  auto seen = ReadObject(
-      body, false, {"types", "max", "wait_ms", "worker", "lease_ms"},
-      [&](size_t index, od::value& value) -> Status {
-        switch (index) {
-          case 0:
-            return ReadTypes(value, limits, request.types);
-          case 1:
-            return ReadUnsigned(value, "max", 1, limits.max_commands, request.max);
-          case 2:
-            return ReadUnsigned(value, "wait_ms", 0, limits.max_wait_ms, request.wait_ms);
-          case 3: {
-            auto worker = json::GetString(value, "worker");
-            if (!worker) return worker.error();
-            if (worker->empty()) return Status::InvalidArgument("worker", "worker is empty");
-            if (worker->size() > limits.max_worker_bytes) {
-              return Status::InvalidArgument(
-                  "worker", fmt::format("worker is longer than {} bytes", limits.max_worker_bytes));
-            }
-            request.worker.assign(*worker);
-            return Status::Ok();
-          }
-          default:
-            return ReadUnsigned(value, "lease_ms", 0, limits.max_lease_ms, request.lease_ms);
-        }
-      });
+  auto seen = ReadObject(body, false, kLeaseMembers, LeaseReader(limits, request));
   if (!seen) return Error(seen.error());
-  if ((*seen & 1u) == 0) return Error(Status::InvalidArgument("types", "types is required"));
-  if ((*seen & 8u) == 0) return Error(Status::InvalidArgument("worker", "worker is required"));
+  if (Status s = CheckLease(*seen); !s.ok()) return Error(s);
   return request;
 }
 
@@ -323,6 +351,64 @@ Result<std::vector<Result<CompletionItem>>> ParseCompletions(std::string_view bo
       });
   if (!status.ok()) return Error(status);
   return results;
+}
+
+namespace {
+
+// An error of a member of the nested lease request names it as "lease.<member>".
+Status InLease(Status s) {
+  if (s.ok() || json::IsBodyError(s)) return s;
+  return Status(s.code(), "lease: " + s.message(),
+                s.field().empty() ? "lease" : "lease." + s.field());
+}
+
+}  // namespace
+
+Result<CompletionsRequest> ParseCompletionsRequest(std::string_view body,
+                                                   const LeaseLimits& limits) {
+  const size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || body[first] != '{') {
+    auto items = ParseCompletions(body, limits);
+    if (!items) return Error(items.error());
+    return CompletionsRequest{.items = std::move(*items), .lease = std::nullopt};
+  }
+  CompletionsRequest request;
+  size_t outcomes = 0;
+  auto seen =
+      ReadObject(body, false, {"outcomes", "lease"}, [&](size_t index, od::value& value) -> Status {
+        if (index == 1) {
+          auto object = json::GetObject(value, "lease");
+          if (!object) return object.error();
+          LeaseRequest lease;
+          auto members = ReadMembers(*object, kLeaseMembers, LeaseReader(limits, lease));
+          if (!members) return InLease(members.error());
+          if (Status s = CheckLease(*members); !s.ok()) return InLease(s);
+          request.lease = std::move(lease);
+          return Status::Ok();
+        }
+        auto array = json::GetArray(value, "outcomes");
+        if (!array) return array.error();
+        return json::ForEachBatchItemIn(
+            *array, {.noun = "outcome", .max_items = limits.max_completions}, "outcomes",
+            [&](od::object* object) {
+              if (object == nullptr) {
+                request.items.push_back(
+                    Error(Status::InvalidArgument("item", "each outcome is a JSON object")));
+                return Status::Ok();
+              }
+              request.items.push_back(ReadCompletionItem(*object, limits));
+              return request.items.back() ? Status::Ok() : request.items.back().error();
+            },
+            outcomes);
+      });
+  if (!seen) return Error(seen.error());
+  if ((*seen & 1u) == 0 && !request.lease) {
+    return Error(Status::InvalidArgument("body", "give outcomes, a lease, or both"));
+  }
+  if (outcomes == 0 && !request.lease) {
+    return Error(Status::InvalidArgument("outcomes", "the batch is empty"));
+  }
+  return request;
 }
 
 }  // namespace cmdq::protocol

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -85,5 +86,17 @@ Result<FailRequest> ParseFail(std::string_view body, const LeaseLimits& limits);
 // not an object), so one bad item does not refuse the others.
 Result<std::vector<Result<CompletionItem>>> ParseCompletions(std::string_view body,
                                                              const LeaseLimits& limits);
+
+// POST /v1/completions in either form: the array above, or an object
+// {"outcomes": [...], "lease": {...}} that reports 0..max_completions outcomes and then
+// leases more, like POST /v1/leases (one round trip per batch for a worker). The object
+// needs outcomes, a lease, or both; an empty outcomes array only with a lease. Errors of
+// the lease's members name "lease.<member>"; too many outcomes is 413 "outcomes".
+struct CompletionsRequest {
+  std::vector<Result<CompletionItem>> items;
+  std::optional<LeaseRequest> lease;
+};
+Result<CompletionsRequest> ParseCompletionsRequest(std::string_view body,
+                                                   const LeaseLimits& limits);
 
 }  // namespace cmdq::protocol

@@ -97,6 +97,44 @@ TEST(ParseCompletions, RefusesTheWholeBody) {
   EXPECT_EQ(ParseCompletions("[" + item, limits).error().field(), "body");
 }
 
+TEST(ParseCompletionsRequest, ReadsOutcomesThenTheLease) {
+  auto r = ParseCompletionsRequest(
+      R"({"outcomes":[{"id":"00000000000000ff","lease":"a","result":1},{"lease":"b"}],)"
+      R"("lease":{"types":["t"],"worker":"w","max":50,"wait_ms":0}})",
+      kLimits);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  ASSERT_EQ(r->items.size(), 2u);
+  ASSERT_TRUE(r->items[0].has_value());
+  EXPECT_EQ(r->items[0]->id, CommandId(0xff));
+  EXPECT_EQ(r->items[1].error().field(), "id");  // each item stands alone
+  ASSERT_TRUE(r->lease.has_value());
+  EXPECT_EQ(r->lease->types, (std::vector<std::string>{"t"}));
+  EXPECT_EQ(r->lease->worker, "w");
+  EXPECT_EQ(r->lease->max, 50u);
+}
+
+TEST(ParseCompletionsRequest, ALeaseAloneAndTheArrayFormAsBefore) {
+  auto lease_only = ParseCompletionsRequest(R"({"lease":{"types":["t"],"worker":"w"}})", kLimits);
+  ASSERT_TRUE(lease_only.has_value()) << lease_only.error().ToString();
+  EXPECT_TRUE(lease_only->items.empty());
+  EXPECT_EQ(lease_only->lease->max, 1u);
+  auto empty_with_lease =
+      ParseCompletionsRequest(R"({"outcomes":[],"lease":{"types":["t"],"worker":"w"}})", kLimits);
+  ASSERT_TRUE(empty_with_lease.has_value());
+  auto array = ParseCompletionsRequest(R"( [{"id":"00000000000000ff","lease":"a"}])", kLimits);
+  ASSERT_TRUE(array.has_value());
+  EXPECT_EQ(array->items.size(), 1u);
+  EXPECT_FALSE(array->lease.has_value());
+  EXPECT_EQ(ParseCompletionsRequest("[]", kLimits).error().field(), "body");
+  auto outcomes_only = ParseCompletionsRequest(R"({"outcomes":[{"lease":"a"}]})", kLimits);
+  ASSERT_TRUE(outcomes_only.has_value());
+  EXPECT_FALSE(outcomes_only->lease.has_value());
+  // A lease member's error names it inside the lease.
+  auto bad = ParseCompletionsRequest(R"({"lease":{"types":[],"worker":"w"}})", kLimits);
+  EXPECT_EQ(bad.error().field(), "lease.types");
+  EXPECT_NE(bad.error().message().find("lease"), std::string::npos);
+}
+
 TEST(ParseHeartbeat, EmptyBodyKeepsTheDuration) {
   EXPECT_EQ(ParseHeartbeat("", kLimits)->lease_ms, 0u);
   EXPECT_EQ(ParseHeartbeat(R"({"lease_ms":5000})", kLimits)->lease_ms, 5000u);

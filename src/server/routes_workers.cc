@@ -55,36 +55,14 @@ class WorkerRoutes {
  public:
   explicit WorkerRoutes(ServerContext& context) : ctx_(context), bus_(context.bus) {}
 
-  // Long-poll: register OnLeasable before each try, so a command that turns up between
-  // the try and the sleep still wakes the request. A woken listener is cancelled only
-  // after the try that follows, so that the bus passes on a wake-up it left unused.
   asio::awaitable<HttpResponse> Lease(RequestContext& rc) {
     if (auto q = ParseWaitQuery(rc.query, false, {}); !q) co_return ErrorResponse(q.error());
     auto request = protocol::ParseLeaseRequest(rc.request.body(), ctx_.options.lease_limits);
     if (!request) co_return ErrorResponse(request.error());
-    const LeaseAsk ask{.types = std::move(request->types),
-                       .max = request->max,
-                       .worker = std::move(request->worker),
-                       .duration = milliseconds(request->lease_ms)};
-    const auto deadline = SteadyClock::now() + milliseconds(request->wait_ms);
-    auto executor = co_await asio::this_coro::executor;
-    uint64_t waited = 0;  // the listener of the last wait
-    for (;;) {
-      const bool may_wait = SteadyClock::now() < deadline;
-      auto signal = AsyncSignal::Make(executor);
-      const uint64_t ticket = may_wait ? bus_.OnLeasable(ask.types, signal->FireCallback()) : 0;
-      // Without a wait a lease never blocks: it is answered on this thread.
-      Result<std::vector<LeaseGrant>> grants = bus_.Lease(ask, milliseconds(0));
-      bus_.CancelLeasable(waited);
-      if (!grants || !grants->empty() || !may_wait) {
-        bus_.CancelLeasable(ticket);
-        if (!grants) co_return ErrorResponse(grants.error());
-        co_return OkJson(
-            protocol::LeasesJson(std::span<const protocol::LeaseView>(ToLeases(*grants))));
-      }
-      co_await signal->Wait(deadline - SteadyClock::now());
-      waited = ticket;
-    }
+    LeaseAsk ask = ToAsk(*request);
+    Result<std::vector<LeaseGrant>> grants = co_await LeaseWithin(ask, request->wait_ms);
+    if (!grants) co_return ErrorResponse(grants.error());
+    co_return OkJson(protocol::LeasesJson(std::span<const protocol::LeaseView>(ToLeases(*grants))));
   }
 
   asio::awaitable<HttpResponse> Heartbeat(RequestContext& rc) {
@@ -122,36 +100,80 @@ class WorkerRoutes {
   }
 
   // Every item that parses goes into one Bus::Finish (one store write); the answer keeps
-  // the body's order.
+  // the body's order. With a lease (the object form), the lease is taken after the
+  // outcomes are stored, so a key's next command can be among the leased.
   asio::awaitable<HttpResponse> Completions(RequestContext& rc) {
     if (auto q = ParseWaitQuery(rc.query, false, {}); !q) co_return ErrorResponse(q.error());
-    auto items = protocol::ParseCompletions(rc.request.body(), ctx_.options.lease_limits);
-    if (!items) co_return ErrorResponse(items.error());
+    auto request = protocol::ParseCompletionsRequest(rc.request.body(), ctx_.options.lease_limits);
+    if (!request) co_return ErrorResponse(request.error());
     std::vector<Result<CommandId>> results;
     std::vector<RemoteOutcome> outcomes;
-    results.reserve(items->size());
-    outcomes.reserve(items->size());
-    for (Result<protocol::CompletionItem>& item : *items) {
+    results.reserve(request->items.size());
+    outcomes.reserve(request->items.size());
+    for (Result<protocol::CompletionItem>& item : request->items) {
       if (!item) {
         results.push_back(Error(std::move(item.error())));
         continue;
       }
       results.push_back(item->id);
       outcomes.push_back(
-          std::visit([id = item->id](auto& request) { return ToOutcome(id, std::move(request)); },
+          std::visit([id = item->id](auto& outcome) { return ToOutcome(id, std::move(outcome)); },
                      item->outcome));
     }
-    std::vector<Status> statuses = co_await FinishOutcomes(outcomes);
-    auto next = statuses.begin();
-    for (Result<CommandId>& result : results) {
-      if (!result) continue;
-      if (!next->ok()) result = Error(std::move(*next));
-      ++next;
+    if (!outcomes.empty()) {
+      std::vector<Status> statuses = co_await FinishOutcomes(outcomes);
+      auto next = statuses.begin();
+      for (Result<CommandId>& result : results) {
+        if (!result) continue;
+        if (!next->ok()) result = Error(std::move(*next));
+        ++next;
+      }
     }
-    co_return OkJson(protocol::BatchResultsJson(results));
+    if (!request->lease) co_return OkJson(protocol::BatchResultsJson(results));
+    LeaseAsk ask = ToAsk(*request->lease);
+    Result<std::vector<LeaseGrant>> grants = co_await LeaseWithin(ask, request->lease->wait_ms);
+    // The outcomes are stored either way: a failed lease is reported beside them.
+    std::vector<LeaseGrant> none;
+    const std::vector<LeaseGrant>& leased = grants ? *grants : none;
+    co_return OkJson(protocol::CompletionsAndLeasesJson(
+        results, std::span<const protocol::LeaseView>(ToLeases(leased)),
+        grants ? Status::Ok() : grants.error()));
   }
 
  private:
+  static LeaseAsk ToAsk(protocol::LeaseRequest& request) {
+    return LeaseAsk{.types = std::move(request.types),
+                    .max = request.max,
+                    .worker = std::move(request.worker),
+                    .duration = milliseconds(request.lease_ms)};
+  }
+
+  // Leases for `ask`, waiting up to wait_ms for a command when none is ready (long-poll).
+  // Registers OnLeasable before each try, so a command that turns up between the try
+  // and the sleep still wakes it. A woken listener is cancelled only after the try that
+  // follows, so that the bus passes on a wake-up it left unused. `ask` by reference:
+  // coroutine parameters of class type by value are what GCC 12 gets wrong.
+  asio::awaitable<Result<std::vector<LeaseGrant>>> LeaseWithin(const LeaseAsk& ask,
+                                                               uint32_t wait_ms) {
+    const auto deadline = SteadyClock::now() + milliseconds(wait_ms);
+    auto executor = co_await asio::this_coro::executor;
+    uint64_t waited = 0;  // the listener of the last wait
+    for (;;) {
+      const bool may_wait = SteadyClock::now() < deadline;
+      auto signal = AsyncSignal::Make(executor);
+      const uint64_t ticket = may_wait ? bus_.OnLeasable(ask.types, signal->FireCallback()) : 0;
+      // Without a wait a lease never blocks: it is answered on this thread.
+      Result<std::vector<LeaseGrant>> grants = bus_.Lease(ask, milliseconds(0));
+      bus_.CancelLeasable(waited);
+      if (!grants || !grants->empty() || !may_wait) {
+        bus_.CancelLeasable(ticket);
+        co_return grants;
+      }
+      co_await signal->Wait(deadline - SteadyClock::now());
+      waited = ticket;
+    }
+  }
+
   static Result<CommandId> OutcomeId(RequestContext& rc) {
     auto id = protocol::ParseIdSegment(rc.params[0]);
     if (!id) return id;

@@ -144,5 +144,49 @@ TEST_F(ClientE2e, OutcomesInABatchAnswerEachAndAStaleLeaseIsRefused) {
   EXPECT_EQ(dead->error, "gave up");
 }
 
+// One request per batch: the outcomes of one lease and the lease of the next. The lease
+// comes after the outcomes are stored, so a key's next command is leased at once.
+TEST_F(ClientE2e, AWorkerLoopReportsAndLeasesInOneRequest) {
+  std::vector<CommandId> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto id = client_->Submit(
+        {.type = kRemote, .key = "c-loop", .payload = std::to_string(i), .payload_is_json = true});
+    ASSERT_TRUE(id) << id.error().ToString();
+    ids.push_back(*id);
+  }
+  LeaseOptions next{.types = {kRemote}, .max = 10, .worker = "e2e-loop"};
+  std::vector<WorkerOutcome> outcomes;
+  std::vector<CommandId> ran;
+  for (int round = 0; round < 4; ++round) {
+    next.wait = milliseconds(round < 3 ? 2000 : 0);  // the last reports and finds none
+    auto answer = client_->ReportBatchAndLease(outcomes, next);
+    ASSERT_TRUE(answer) << answer.error().ToString();
+    ASSERT_EQ(answer->outcomes.size(), outcomes.size());
+    for (const Status& s : answer->outcomes) EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(answer->lease.ok()) << answer->lease.ToString();
+    outcomes.clear();
+    // Per-key order: one command of the key at a time.
+    for (const LeasedCommand& l : answer->leased) {
+      ran.push_back(l.record.command.id);
+      outcomes.push_back(
+          {.id = l.record.command.id, .lease = l.lease, .result = "r" + l.record.command.payload});
+    }
+    EXPECT_EQ(answer->leased.size(), round < 3 ? 1u : 0u) << "round " << round;
+  }
+  EXPECT_EQ(ran, ids);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto record = client_->Get(ids[i]);
+    ASSERT_TRUE(record) << record.error().ToString();
+    EXPECT_EQ(record->state, State::kSucceeded);
+    EXPECT_EQ(record->result, "r" + std::to_string(i));
+  }
+  // A lease that fails leaves the outcomes stored and says why.
+  auto refused =
+      client_->ReportBatchAndLease({}, {.types = {"no.such.type"}, .max = 1, .worker = "e2e-loop"});
+  ASSERT_TRUE(refused) << refused.error().ToString();
+  EXPECT_FALSE(refused->lease.ok());
+  EXPECT_TRUE(refused->leased.empty());
+}
+
 }  // namespace
 }  // namespace cmdq::testing

@@ -539,9 +539,13 @@ TEST_F(ServerE2e, BadRequestsAreRefusedAndStoreNothing) {
        "lease"},
       {"heartbeat lease_ms too long", "POST", "/v1/leases/" + lease + "/heartbeat",
        R"({"lease_ms":3600001})", 400, kInvalid, "lease_ms"},
-      {"completions not an array", "POST", "/v1/completions", R"({"id":"x"})", 400, kInvalid,
+      {"completions neither array nor object", "POST", "/v1/completions", R"("x")", 400, kInvalid,
        "body"},
+      {"completions object with an unknown member", "POST", "/v1/completions", R"({"id":"x"})", 400,
+       kInvalid, "id"},
       {"completions empty", "POST", "/v1/completions", "[]", 400, kInvalid, "body"},
+      {"completions with a lease without worker", "POST", "/v1/completions",
+       R"({"outcomes":[],"lease":{"types":["t"]}})", 400, kInvalid, "lease.worker"},
   };
   ASSERT_GE(table.size(), 40u);
   for (const BadRequest& bad : table) {
