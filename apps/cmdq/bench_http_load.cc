@@ -130,6 +130,22 @@ void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
   std::vector<WorkerOutcome> outcomes;
   std::vector<int64_t> stamps;
   int64_t leased_at = 0;
+  // Counts the answers to `outcomes`, acknowledged at `now`.
+  auto settle = [&](const std::vector<Status>& results, int64_t now) {
+    if (outcomes.empty()) return;
+    uint64_t ok = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i].ok()) continue;
+      tally.latency.Record(now - stamps[i]);
+      tally.completion_rtt.Record(now - leased_at);
+      ++ok;
+    }
+    int64_t last = tally.last_done_ns.load(std::memory_order_relaxed);
+    while (last < now && !tally.last_done_ns.compare_exchange_weak(last, now)) {
+    }
+    tally.outcome_errors.fetch_add(outcomes.size() - ok, std::memory_order_relaxed);
+    tally.done.fetch_add(ok, std::memory_order_release);
+  };
   while (!tally.stop_workers.load(std::memory_order_acquire)) {
     // With outcomes, take what is ready and no more: a long-poll would hold back their
     // acknowledgement. Without, wait for work.
@@ -146,20 +162,7 @@ void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
       std::this_thread::sleep_for(milliseconds(10));
       continue;
     }
-    uint64_t ok = 0;
-    for (size_t i = 0; i < answer->outcomes.size(); ++i) {
-      if (!answer->outcomes[i].ok()) continue;
-      tally.latency.Record(now - stamps[i]);
-      tally.completion_rtt.Record(now - leased_at);
-      ++ok;
-    }
-    if (!outcomes.empty()) {
-      int64_t last = tally.last_done_ns.load(std::memory_order_relaxed);
-      while (last < now && !tally.last_done_ns.compare_exchange_weak(last, now)) {
-      }
-      tally.outcome_errors.fetch_add(outcomes.size() - ok, std::memory_order_relaxed);
-      tally.done.fetch_add(ok, std::memory_order_release);
-    }
+    settle(answer->outcomes, now);
     if (!answer->lease.ok()) tally.lease_errors.fetch_add(1, std::memory_order_relaxed);
     outcomes.clear();
     stamps.clear();
@@ -170,7 +173,15 @@ void RunHttpWorker(const HttpLoadPlan& plan, int index, HttpTally& tally) {
       outcomes.push_back({.id = l.record.command.id, .lease = std::move(l.lease)});
     }
   }
-  if (!outcomes.empty()) (void)client->ReportBatch(outcomes);  // not left to expire
+  if (outcomes.empty()) return;
+  // Told to stop while holding a batch: finish it without leasing more.
+  auto results = client->ReportBatch(outcomes);
+  tally.requests.fetch_add(1, std::memory_order_relaxed);
+  if (results) {
+    settle(*results, SteadyNs(SteadyClock::now()));
+  } else {
+    tally.outcome_errors.fetch_add(outcomes.size(), std::memory_order_relaxed);
+  }
 }
 
 }  // namespace cmdq::app
