@@ -280,12 +280,17 @@ void RocksDbStore::ClaimLocked(std::vector<PlannedRecord>& plan) {
 
 uint64_t RocksDbStore::PlanCheckpointLocked(std::vector<PlannedRecord>& plan) {
   if (deferred_since_checkpoint_ < checkpoint_every_ || checkpoint_claim_ != 0) return 0;
-  // The new watermark stays below every id in flight (this plan's included, as
-  // ClaimLocked put them there): such a write may be an insert without its status, or a
-  // move whose status must not race the checkpoint's copy.
-  uint64_t below = max_id_ + 1;
-  for (uint64_t id : in_flight_) below = std::min(below, id);
+  // The new watermark stays below every id in flight at or above the old one (this
+  // plan's included, as ClaimLocked put them there): such a write may be an insert
+  // without its status, or a move whose status must not race the checkpoint's copy.
+  // Moves of older ids cannot race it (it writes nothing below the old watermark), and
+  // counting them would stall checkpoints whenever a backlog older than the watermark
+  // is being worked off.
   const uint64_t from = complete_below_.load();
+  uint64_t below = max_id_ + 1;
+  for (uint64_t id : in_flight_) {
+    if (id >= from) below = std::min(below, id);
+  }
   if (below <= from) return 0;
   // Under write_mu_ nobody else changes live_: reading it needs no live_mu_.
   for (auto it = live_.lower_bound(CommandId(from)); it != live_.end() && it->first.value() < below;
@@ -315,6 +320,9 @@ void RocksDbStore::AddIndexBuckets(uint64_t below, rocksdb::WriteBatch& wb) cons
       if (e.id < below) entries.emplace_back(by_key ? e.key : e.type, e.id);
     }
     std::sort(entries.begin(), entries.end());
+    // An insert that failed without landing and was tried again left its entry twice:
+    // a bucket holds each id once.
+    entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
     const char tag = by_key ? kKeyBucketTag : kTypeBucketTag;
     std::vector<uint64_t> ids;
     for (size_t i = 0; i < entries.size(); ++i) {

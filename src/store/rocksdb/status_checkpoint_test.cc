@@ -99,6 +99,29 @@ TEST_F(StatusCheckpointTest, ACheckpointStoresTheStatusesStillMissing) {
   EXPECT_EQ(store_->Get(CommandId(14))->state, State::kSucceeded);
 }
 
+// A backlog older than the watermark is worked off while new commands come in: writes
+// that move old commands must not hold checkpoints back (the watermark, the memory of the
+// commands waiting for one, and what a reopen reads back would grow without bound).
+TEST_F(StatusCheckpointTest, MovesOfOlderCommandsDoNotHoldCheckpointsBack) {
+  checkpoint_every_ = 10;
+  Reopen();
+  for (uint64_t id = 1; id <= 200; ++id) ASSERT_TRUE(Insert(id).ok());
+  const uint64_t before = Watermark();
+  ASSERT_GE(before, 190u);
+  for (uint64_t i = 0; i < 150; ++i) {
+    StoreBatch b;
+    const uint64_t id = 1000 + i;
+    b.Insert(testing::MakeCommand(id), State::kPending, static_cast<int64_t>(id));
+    b.Apply({.id = CommandId(1 + i), .from = State::kPending, .to = State::kRunning, .attempt = 1});
+    ASSERT_TRUE(store_->Write(b, {.sync = true}).ok());
+  }
+  // 150 inserts with a checkpoint due every 10.
+  EXPECT_GT(Watermark(), 1100u);
+  EXPECT_EQ(UnfinishedIds(*store_).size(), 350u);
+  EXPECT_EQ(store_->Get(CommandId(1))->state, State::kRunning);
+  EXPECT_EQ(AllPages({.type = std::string("t"), .limit = 100}).size(), 350u);
+}
+
 TEST_F(StatusCheckpointTest, AnOldIdBelowTheWatermarkKeepsItsStatus) {
   checkpoint_every_ = 3;
   Reopen();
