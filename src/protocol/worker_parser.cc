@@ -118,10 +118,6 @@ Status ReadTypes(od::value& value, const LeaseLimits& limits, std::vector<std::s
   return first;
 }
 
-}  // namespace
-
-namespace {
-
 // The members of a lease request, in this order.
 constexpr std::array<std::string_view, 5> kLeaseMembers = {"types", "max", "wait_ms", "worker",
                                                            "lease_ms"};

@@ -133,11 +133,9 @@ class WorkerRoutes {
     LeaseAsk ask = ToAsk(*request->lease);
     Result<std::vector<LeaseGrant>> grants = co_await LeaseWithin(ask, request->lease->wait_ms);
     // The outcomes are stored either way: a failed lease is reported beside them.
-    std::vector<LeaseGrant> none;
-    const std::vector<LeaseGrant>& leased = grants ? *grants : none;
+    if (!grants) co_return OkJson(protocol::CompletionsAndLeasesJson(results, {}, grants.error()));
     co_return OkJson(protocol::CompletionsAndLeasesJson(
-        results, std::span<const protocol::LeaseView>(ToLeases(leased)),
-        grants ? Status::Ok() : grants.error()));
+        results, std::span<const protocol::LeaseView>(ToLeases(*grants)), Status::Ok()));
   }
 
  private:

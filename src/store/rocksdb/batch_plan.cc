@@ -19,10 +19,11 @@ Status CheckInsert(const NewRecord& r) {
   return Status::Ok();
 }
 
-RecordStatus Created(const NewRecord& r, CommandId id) {
-  RecordStatus st{.state = r.state, .updated_at_us = r.time_us};
-  st.audit.push_back(AuditEvent{
-      .id = id, .sequence = 0, .time_us = r.time_us, .from = State::kNone, .to = r.state});
+// The status of a command just inserted in `state` at `time_us`.
+RecordStatus Created(CommandId id, State state, int64_t time_us) {
+  RecordStatus st{.state = state, .updated_at_us = time_us};
+  st.audit.push_back(
+      AuditEvent{.id = id, .sequence = 0, .time_us = time_us, .from = State::kNone, .to = state});
   return st;
 }
 
@@ -33,17 +34,14 @@ State InitialState(const Command& c) {
 }  // namespace
 
 RecordStatus InitialStatus(const Command& command) {
-  return Created(
-      NewRecord{
-          .command = nullptr, .state = InitialState(command), .time_us = command.created_at_us},
-      command.id);
+  return Created(command.id, InitialState(command), command.created_at_us);
 }
 
 bool IsInitialStatus(const Command& command, const RecordStatus& status) {
+  // One event: Created() made it and nothing moved it since; its state and time say
+  // whether it is the derived one.
   return status.audit.size() == 1 && status.state == InitialState(command) &&
-         status.updated_at_us == command.created_at_us && status.attempt == 0 &&
-         status.audit[0].time_us == command.created_at_us && status.result.empty() &&
-         status.error.empty() && status.lease_worker.empty();
+         status.updated_at_us == command.created_at_us;
 }
 
 void ApplyTransition(const Transition& t, RecordStatus& st) {
@@ -87,7 +85,8 @@ Result<std::vector<PlannedRecord>> PlanBatch(const StoreBatch& batch, const Exis
     if (!taken) return Error(std::move(taken.error()));
     if (*taken) return Error({StatusCode::kAlreadyExists, Name(id) + " already exists"});
     slot.emplace(id, plan.size());
-    plan.push_back(PlannedRecord{.id = id, .inserted = r.command.get(), .status = Created(r, id)});
+    plan.push_back(PlannedRecord{
+        .id = id, .inserted = r.command.get(), .status = Created(id, r.state, r.time_us)});
   }
   for (const Transition& t : batch.transitions()) {
     auto it = slot.find(t.id);

@@ -40,7 +40,7 @@ Result<std::vector<PlannedRecord>> PlanBatch(const StoreBatch& batch, const Exis
 // later than created_at) at created_at, with its creating audit event. The store can
 // derive it from the command alone, so it need not write it.
 RecordStatus InitialStatus(const Command& command);
-// Whether `status` is exactly InitialStatus(command).
+// Whether a planned insert's `status` is exactly InitialStatus(command).
 bool IsInitialStatus(const Command& command, const RecordStatus& status);
 
 // The status a transition leaves (also appends its audit event). Exposed for tests.

@@ -78,8 +78,8 @@ class IdSource {
   const Status& status() const { return status_; }
 
  protected:
-  explicit IdSource(std::string_view path = {}) : path_(path) {}
-  void Fail(Status s) { status_ = std::move(s); }
+  IdSource() = default;
+  explicit IdSource(std::string_view path) : path_(path) {}
   void Fail(const rocksdb::Status& s) { status_ = FromRocks(s, path_, "list"); }
   void Corrupt(std::string_view what) {
     status_ = Status::Corruption(std::string(path_) + ": " + std::string(what));

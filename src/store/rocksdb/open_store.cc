@@ -127,17 +127,6 @@ Result<uint64_t> ParseNumber(const std::string& text, const std::string& path, c
   return v;
 }
 
-// The id after the newest stored command (0 when there is none).
-Result<uint64_t> IdAfterNewest(rocksdb_store::Handles& h, const std::string& path) {
-  std::unique_ptr<rocksdb::Iterator> last(h.db->NewIterator(rocksdb::ReadOptions(), h.commands));
-  last->SeekToLast();
-  if (!last->status().ok()) return Error(OpenError(last->status(), path));
-  if (!last->Valid()) return uint64_t{0};
-  auto id = rocksdb_store::ParseIdKey(last->key().ToStringView());
-  if (!id) return Error(Status::Corruption("command entry with a malformed key at " + path));
-  return id->value() + 1;
-}
-
 // Writes the meta of a new store, or of a version 1 store being upgraded (every command
 // of which has its status entry, so the watermark starts above the newest).
 Status WriteMeta(rocksdb_store::Handles& h, const std::string& path, bool created, bool indexed,
@@ -197,12 +186,13 @@ Result<rocksdb_store::StoreLayout> CheckMeta(rocksdb_store::Handles& h,
   if (*version == 1) {
     // Version 1 wrote a status entry with every insert. Builds that only know version
     // 1 refuse the store from here on: they would miss commands stored without one.
-    auto after = IdAfterNewest(h, path);
-    if (!after) return Error(std::move(after.error()));
-    if (Status w = WriteMeta(h, path, false, layout.index_key_and_type, *after); !w.ok()) {
+    auto newest = rocksdb_store::NewestCommandId(*h.db, h.commands, path);
+    if (!newest) return Error(std::move(newest.error()));
+    layout.complete_below = *newest + 1;
+    if (Status w = WriteMeta(h, path, false, layout.index_key_and_type, layout.complete_below);
+        !w.ok()) {
       return Error(std::move(w));
     }
-    layout.complete_below = *after;
     return layout;
   }
   auto below = ReadNumber(h, path, rocksdb_store::kCompleteBelowKey, "status watermark");

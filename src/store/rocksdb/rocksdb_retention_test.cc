@@ -4,44 +4,25 @@
 #include <rocksdb/db.h>
 
 #include "cmdq/rocksdb_store.h"
+#include "store/rocksdb/store_fixture.h"
 #include "store/rocksdb/test_dir.h"
 
 namespace cmdq::rocksdb_store {
 namespace {
 
-using testing::MakeCommand;
-using testing::TempDir;
-using testing::TestOptions;
-
-class RocksDbRetentionTest : public ::testing::Test {
+class RocksDbRetentionTest : public testing::RocksDbStoreTest {
  protected:
-  void SetUp() override { Open(); }
-  void Open() {
-    store_.reset();
-    RocksDbStoreOptions options = TestOptions(dir_.Sub("db"));
+  RocksDbStoreOptions Options() override {
+    RocksDbStoreOptions options = RocksDbStoreTest::Options();
     options.checkpoint_every = 5;  // index buckets of 5 inserts each
-    auto s = OpenRocksDbStore(std::move(options));
-    ASSERT_TRUE(s.has_value()) << s.error().ToString();
-    store_ = std::move(*s);
-  }
-  void Insert(uint64_t id, std::string key = "k") {
-    StoreBatch b;
-    b.Insert(MakeCommand(id, std::move(key)), State::kPending, static_cast<int64_t>(id));
-    ASSERT_TRUE(store_->Write(b, {.sync = true}).ok());
-  }
-  void Move(uint64_t id, State from, State to, Transition t = {}) {
-    t.id = CommandId(id);
-    t.from = from;
-    t.to = to;
-    StoreBatch b;
-    b.Apply(std::move(t));
-    ASSERT_TRUE(store_->Write(b, {}).ok());
+    return options;
   }
   void InsertFinished(uint64_t id, std::string key = "k") {
-    Insert(id, std::move(key));
-    Move(id, State::kPending, State::kRunning, {.attempt = 1, .worker = "w1"});
-    Move(id, State::kRunning, State::kSucceeded,
-         {.attempt = 1, .result = "r" + std::to_string(id)});
+    ASSERT_TRUE(Insert(id, std::move(key)).ok());
+    ASSERT_TRUE(Move(id, State::kPending, State::kRunning, {.attempt = 1, .worker = "w1"}).ok());
+    ASSERT_TRUE(Move(id, State::kRunning, State::kSucceeded,
+                     {.attempt = 1, .result = "r" + std::to_string(id)})
+                    .ok());
   }
   std::vector<StoredCommand> ScanAll() {
     auto all = store_->Scan(CommandId(1), CommandId(~uint64_t{0}), 1'000'000);
@@ -51,27 +32,14 @@ class RocksDbRetentionTest : public ::testing::Test {
   // Entries of the `index` column family, read from the closed store's files.
   size_t IndexEntries() {
     store_.reset();
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* n : {"default", "meta", "commands", "status", "index"}) {
-      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    EXPECT_TRUE(
-        rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir_.Sub("db"), cfs, &handles, &raw)
-            .ok());
     size_t n = 0;
-    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), handles[4]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
-    it.reset();
-    for (auto* h : handles) (void)raw->DestroyColumnFamilyHandle(h);
-    delete raw;
+    testing::WithRawStore(dir_.Sub("db"), true, [&](rocksdb::DB& raw, const auto& cfs) {
+      std::unique_ptr<rocksdb::Iterator> it(raw.NewIterator(rocksdb::ReadOptions(), cfs[4]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    });
     Open();
     return n;
   }
-
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(RocksDbRetentionTest, ScanReturnsTheRangeOldestFirstWithAudit) {
@@ -116,7 +84,7 @@ TEST_F(RocksDbRetentionTest, DeleteRangeRemovesRecordsAndIndexEntries) {
 
 TEST_F(RocksDbRetentionTest, DeleteRangeRefusesARangeWithAnUnfinishedRecord) {
   for (uint64_t id = 1; id <= 10; ++id) InsertFinished(id);
-  Insert(11);  // pending
+  ASSERT_TRUE(Insert(11).ok());  // pending
   for (uint64_t id = 12; id <= 15; ++id) InsertFinished(id);
   auto oldest = store_->OldestUnfinished();
   ASSERT_TRUE(oldest.has_value());
@@ -137,7 +105,7 @@ TEST_F(RocksDbRetentionTest, InsertsAndDeletesOfNeighbouringIdsInterleave) {
   for (int round = 0; round < 20; ++round) {
     const uint64_t first = next;
     for (int i = 0; i < 20; ++i) InsertFinished(next++);
-    Insert(next++);  // stays pending: the range stops before it
+    ASSERT_TRUE(Insert(next++).ok());  // stays pending: the range stops before it
     ASSERT_TRUE(store_->DeleteRange(CommandId(first), CommandId(first + 20)).ok());
   }
   EXPECT_EQ(ScanAll().size(), 20u);
@@ -184,9 +152,9 @@ TEST_F(RocksDbRetentionTest, RestoreRefusesDuplicatesAllOrNothing) {
 }
 
 TEST_F(RocksDbRetentionTest, RestoredUnfinishedRecordIsLiveAgain) {
-  Insert(7);
+  ASSERT_TRUE(Insert(7).ok());
   std::vector<StoredCommand> saved = ScanAll();
-  Move(7, State::kPending, State::kCancelled);
+  ASSERT_TRUE(Move(7, State::kPending, State::kCancelled).ok());
   ASSERT_TRUE(store_->DeleteRange(CommandId(7), CommandId(8)).ok());
   ASSERT_TRUE(store_->Restore(saved).ok());
   EXPECT_EQ(*store_->OldestUnfinished(), CommandId(7));

@@ -11,6 +11,19 @@
 
 namespace cmdq::rocksdb_store {
 
+Result<uint64_t> NewestCommandId(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* commands,
+                                 const std::string& path) {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> last(db.NewIterator(ro, commands));
+  last->SeekToLast();
+  if (!last->status().ok()) return Error(FromRocks(last->status(), path, "open"));
+  if (!last->Valid()) return uint64_t{0};
+  auto id = ParseIdKey(last->key().ToStringView());
+  if (!id) return Error(Status::Corruption("command entry with a malformed key at " + path));
+  return id->value();
+}
+
 RocksDbStore::RocksDbStore(std::string path, Handles handles, StoreLayout layout)
     : path_(std::move(path)),
       h_(std::move(handles)),
@@ -74,18 +87,11 @@ Status RocksDbStore::Load() {
     ++deferred;
   }
   if (!recent->status().ok()) return FromRocks(recent->status(), path_, "load");
-  std::unique_ptr<rocksdb::Iterator> last(h_.db->NewIterator(ro, h_.commands));
-  last->SeekToLast();
-  uint64_t max_id = 0;
-  if (last->Valid()) {
-    auto id = ParseIdKey(last->key().ToStringView());
-    if (!id) return Status::Corruption("command entry with a malformed key at " + path_);
-    max_id = id->value();
-  }
-  if (!last->status().ok()) return FromRocks(last->status(), path_, "load");
+  auto max_id = NewestCommandId(*h_.db, h_.commands, path_);
+  if (!max_id) return max_id.error();
   std::scoped_lock lock(write_mu_, live_mu_, index_mu_);
   live_ = std::move(live);
-  max_id_ = max_id;
+  max_id_ = *max_id;
   deferred_since_checkpoint_ = deferred;
   pending_index_ = std::move(pending);
   return Status::Ok();

@@ -43,11 +43,15 @@ inline constexpr size_t kListScanBudget = 10'000;
 // What CheckMeta read (or wrote) in `meta`: fixed at creation, or raised by checkpoints.
 struct StoreLayout {
   bool index_key_and_type = true;
-  uint64_t complete_below = 0;  // every command with a lower id has its `status` entry
+  uint64_t complete_below = 0;  // every command with a lower id has its status and index
   size_t checkpoint_every = 65536;
 };
 
 inline constexpr char kCompleteBelowKey[] = "status_complete_below";
+
+// The highest id of the `commands` family (0 when it is empty).
+Result<uint64_t> NewestCommandId(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* commands,
+                                 const std::string& path);
 
 struct Handles {
   std::unique_ptr<rocksdb::DB> db;

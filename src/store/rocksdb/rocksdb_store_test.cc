@@ -103,17 +103,9 @@ TEST_F(RocksDbStoreTest, CoalescesTransitionsOfOneIdIntoOnePut) {
   // RocksDB gives each entry of a batch a sequence number: the meta write at creation took
   // four, the batch above must take two (command, status once; the index entries wait for
   // a checkpoint).
-  rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* n : {"default", "meta", "commands", "status", "index"}) {
-    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  ASSERT_TRUE(
-      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir_.Sub("db"), cfs, &handles, &raw).ok());
-  EXPECT_EQ(raw->GetLatestSequenceNumber(), 4u + 2u);
-  for (auto* h : handles) (void)raw->DestroyColumnFamilyHandle(h);
-  delete raw;
+  testing::WithRawStore(dir_.Sub("db"), true, [](rocksdb::DB& raw, const auto&) {
+    EXPECT_EQ(raw.GetLatestSequenceNumber(), 4u + 2u);
+  });
 }
 
 TEST_F(RocksDbStoreTest, ListsByKeyStateAndTypeNewestFirstAcrossPages) {

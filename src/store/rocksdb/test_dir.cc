@@ -1,7 +1,6 @@
 #include "store/rocksdb/test_dir.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -51,43 +50,39 @@ RocksDbStoreOptions TestOptions(std::string path) {
                              .block_cache_bytes = size_t{8} << 20};
 }
 
-namespace {
-
-// Runs `f(db, meta)` on the closed store at `path`, opened raw.
-template <typename F>
-void WithRawMeta(const std::string& path, F f) {
+void WithRawStore(const std::string& path, bool read_only, const RawStoreFn& f) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* n : {"default", "meta", "commands", "status", "index"}) {
     cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &db);
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, cfs, &handles, &db)
+                : rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &db);
   if (!s.ok()) {
     std::fprintf(stderr, "cannot open %s raw: %s\n", path.c_str(), s.ToString().c_str());
     std::abort();
   }
-  f(*db, handles[1]);
+  f(*db, handles);
   for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
   delete db;
 }
 
-}  // namespace
-
 std::optional<std::string> ReadMeta(const std::string& path, const std::string& name) {
   std::optional<std::string> out;
-  WithRawMeta(path, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta) {
+  WithRawStore(path, true, [&](rocksdb::DB& db, const auto& cfs) {
     std::string value;
-    if (db.Get(rocksdb::ReadOptions(), meta, name, &value).ok()) out = value;
+    if (db.Get(rocksdb::ReadOptions(), cfs[1], name, &value).ok()) out = value;
   });
   return out;
 }
 
 void WriteMeta(const std::string& path, const std::string& name,
                const std::optional<std::string>& value) {
-  WithRawMeta(path, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta) {
-    rocksdb::Status s = value ? db.Put(rocksdb::WriteOptions(), meta, name, *value)
-                              : db.Delete(rocksdb::WriteOptions(), meta, name);
+  WithRawStore(path, false, [&](rocksdb::DB& db, const auto& cfs) {
+    rocksdb::Status s = value ? db.Put(rocksdb::WriteOptions(), cfs[1], name, *value)
+                              : db.Delete(rocksdb::WriteOptions(), cfs[1], name);
     if (!s.ok()) std::abort();
   });
 }

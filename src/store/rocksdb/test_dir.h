@@ -2,10 +2,14 @@
 // commands with given ids, and the test scale.
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cmdq/command.h"
 #include "cmdq/rocksdb_store.h"
@@ -36,8 +40,15 @@ std::shared_ptr<const Command> MakeCommand(uint64_t id, std::string key = "k",
 // Options of a store at `path` sized for tests (small memtables).
 RocksDbStoreOptions TestOptions(std::string path);
 
-// Reads or sets (nullopt: deletes) a `meta` value of the closed store at `path`, behind
-// its back. Errors abort the test program: they mean the test itself is broken.
+// Runs f(db, handles) on the closed store at `path`, opened behind its back with
+// RocksDB's own API; `handles` are its column families in the order default, meta,
+// commands, status, index. A store that does not open aborts the test program: the test
+// itself is broken.
+using RawStoreFn =
+    std::function<void(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs)>;
+void WithRawStore(const std::string& path, bool read_only, const RawStoreFn& f);
+
+// Reads or sets (nullopt: deletes) a `meta` value of the closed store at `path`.
 std::optional<std::string> ReadMeta(const std::string& path, const std::string& name);
 void WriteMeta(const std::string& path, const std::string& name,
                const std::optional<std::string>& value);
