@@ -1,6 +1,6 @@
 // Micro-benchmarks of the pieces on cmdq's hot path: id generation, the record codec, the
-// partitioner and a sync-mode submit. Figures are per operation, 1 KB incompressible
-// payloads as in WORKLOADS.md. Run: build/release/bench/cmdq_micro_bench
+// partitioner, the idempotency-key table and a sync-mode submit. Figures are per operation, 1 KB
+// incompressible payloads as in WORKLOADS.md. Run: build/release/bench/cmdq_micro_bench
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -11,6 +11,7 @@
 #include "cmdq/command_id.h"
 #include "core/codec.h"
 #include "core/partitioner.h"
+#include "engine/dedup_table.h"
 #include "protocol/base64.h"
 
 namespace {
@@ -86,6 +87,22 @@ void BM_PartitionOf(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PartitionOf);
+
+// An idempotency key on every submit (the C++ client puts one on each) with the table at
+// its bound (the default 1,000,000 keys): every claim also drops the oldest, which is cold.
+void BM_DedupClaimFull(benchmark::State& state) {
+  const auto max_keys = static_cast<size_t>(state.range(0));
+  cmdq::engine::DedupTable table(int64_t{86'400'000'000}, max_keys);
+  uint64_t n = 0;
+  auto claim = [&] {
+    ++n;
+    const std::string key = "idem-" + std::to_string(n * 0x9E3779B97F4A7C15ull);
+    return table.ClaimOrGet(key, cmdq::CommandId(n), 1);
+  };
+  while (n < 2 * max_keys) claim();
+  for (auto _ : state) benchmark::DoNotOptimize(claim());
+}
+BENCHMARK(BM_DedupClaimFull)->Arg(1'000'000);
 
 // Submit in sync mode: validate, id, store, run a no-op handler, record the outcome.
 void BM_BusSyncSubmit1K(benchmark::State& state) {

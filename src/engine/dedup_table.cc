@@ -9,9 +9,10 @@ namespace cmdq::engine {
 DedupTable::DedupTable(int64_t window_us, size_t max_keys)
     : window_us_(window_us), max_per_shard_(std::max<size_t>(1, max_keys / kShards)) {}
 
-DedupTable::Digest DedupTable::DigestOf(std::string_view key) {
+KeyDigest DedupTable::DigestOf(std::string_view key) {
   const XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
-  return Digest{h.low64, h.high64};
+  // {0, 0} marks an empty slot of the claim map.
+  return KeyDigest{h.low64 == 0 && h.high64 == 0 ? 1 : h.low64, h.high64};
 }
 
 void DedupTable::DropOld(Shard& shard, int64_t now_us) const {
@@ -20,34 +21,34 @@ void DedupTable::DropOld(Shard& shard, int64_t now_us) const {
   auto over = [&] {
     return shard.claims.size() >= max_per_shard_ || shard.by_expiry.size() >= 2 * max_per_shard_;
   };
+  // The oldest claims are cold: ask for the slots of those a few entries ahead, so that
+  // their misses overlap.
+  constexpr size_t kAhead = 4;
   while (!shard.by_expiry.empty() && (shard.by_expiry.front().expires_us <= now_us || over())) {
+    if (shard.by_expiry.size() > kAhead) shard.claims.Prefetch(shard.by_expiry[kAhead].digest);
     const Shard::Entry& e = shard.by_expiry.front();
-    auto it = shard.claims.find(e.digest);
     // The key may have been released and claimed again since: drop only this entry's claim.
-    if (it != shard.claims.end() && it->second.id == e.id) shard.claims.erase(it);
+    shard.claims.EraseIf(e.digest, e.id);
     shard.by_expiry.pop_front();
   }
 }
 
 std::optional<CommandId> DedupTable::ClaimOrGet(std::string_view key, CommandId id,
                                                 int64_t now_us) {
-  const Digest digest = DigestOf(key);
+  const KeyDigest digest = DigestOf(key);
   Shard& shard = ShardOf(digest);
   std::lock_guard lock(shard.mu);
   DropOld(shard, now_us);
-  const int64_t expires_us = now_us + window_us_;
-  auto [it, inserted] = shard.claims.try_emplace(digest, Claim{id, expires_us});
-  if (!inserted) return it->second.id;
-  shard.by_expiry.push_back({expires_us, digest, id});
+  if (const CommandId* claimed = shard.claims.InsertOrFind(digest, id)) return *claimed;
+  shard.by_expiry.push_back({now_us + window_us_, digest, id});
   return std::nullopt;
 }
 
 void DedupTable::Release(std::string_view key, CommandId id) {
-  const Digest digest = DigestOf(key);
+  const KeyDigest digest = DigestOf(key);
   Shard& shard = ShardOf(digest);
   std::lock_guard lock(shard.mu);
-  auto it = shard.claims.find(digest);
-  if (it != shard.claims.end() && it->second.id == id) shard.claims.erase(it);
+  shard.claims.EraseIf(digest, id);
 }
 
 size_t DedupTable::size() {

@@ -14,9 +14,9 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 #include "cmdq/command_id.h"
+#include "engine/claim_map.h"
 
 namespace cmdq::engine {
 
@@ -32,33 +32,21 @@ class DedupTable {
   size_t size();
 
  private:
-  struct Digest {
-    uint64_t low;
-    uint64_t high;
-    bool operator==(const Digest&) const = default;
-  };
-  struct DigestHash {
-    size_t operator()(const Digest& d) const { return d.low; }
-  };
-  struct Claim {
-    CommandId id;
-    int64_t expires_us;
-  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<Digest, Claim, DigestHash> claims;
+    ClaimMap claims;
     // Claim order == expiry order. An entry whose claim was released (or replaced by a
     // later claim of the same key) is stale: it is skipped when it comes to the front.
     struct Entry {
       int64_t expires_us;
-      Digest digest;
+      KeyDigest digest;
       CommandId id;
     };
     std::deque<Entry> by_expiry;
   };
   static constexpr size_t kShards = 16;
-  static Digest DigestOf(std::string_view key);
-  Shard& ShardOf(const Digest& digest) { return shards_[digest.high % kShards]; }
+  static KeyDigest DigestOf(std::string_view key);
+  Shard& ShardOf(const KeyDigest& digest) { return shards_[digest.high % kShards]; }
   // Drops the claims that expired, then the oldest ones while the shard is over its share.
   void DropOld(Shard& shard, int64_t now_us) const;
 

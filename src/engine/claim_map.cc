@@ -1,0 +1,56 @@
+#include "engine/claim_map.h"
+
+namespace cmdq::engine {
+namespace {
+constexpr size_t kMinCapacity = 64;
+}  // namespace
+
+ClaimMap::ClaimMap() : slots_(kMinCapacity), mask_(kMinCapacity - 1) {}
+
+size_t ClaimMap::Probe(const KeyDigest& digest) const {
+  size_t i = Home(digest);
+  while (!slots_[i].digest.empty() && !(slots_[i].digest == digest)) i = (i + 1) & mask_;
+  return i;
+}
+
+const CommandId* ClaimMap::Find(const KeyDigest& digest) const {
+  const Slot& s = slots_[Probe(digest)];
+  return s.digest.empty() ? nullptr : &s.id;
+}
+
+const CommandId* ClaimMap::InsertOrFind(const KeyDigest& digest, CommandId id) {
+  if ((size_ + 1) * 2 > slots_.size()) Grow();
+  Slot& s = slots_[Probe(digest)];
+  if (!s.digest.empty()) return &s.id;
+  s = {digest, id};
+  ++size_;
+  return nullptr;
+}
+
+bool ClaimMap::EraseIf(const KeyDigest& digest, CommandId id) {
+  size_t hole = Probe(digest);
+  if (slots_[hole].digest.empty() || slots_[hole].id != id) return false;
+  // Backward shift: each later item of the run moves into the hole unless that would put
+  // it before its home; the run ends at an empty slot.
+  for (size_t j = (hole + 1) & mask_; !slots_[j].digest.empty(); j = (j + 1) & mask_) {
+    const size_t home = Home(slots_[j].digest);
+    if (((hole - home) & mask_) <= ((j - home) & mask_)) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Slot{};
+  --size_;
+  return true;
+}
+
+void ClaimMap::Grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  mask_ = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.digest.empty()) slots_[Probe(s.digest)] = s;
+  }
+}
+
+}  // namespace cmdq::engine
