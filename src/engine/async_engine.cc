@@ -154,17 +154,31 @@ void AsyncEngine::WorkerLoop(size_t index) {
   WorkerSlot& slot = *slots_[index];
   BatchRunner runner(
       RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_, &broker_});
-  while (Partition* p = run_queue_.Claim()) {
-    runner.Run(*p, slot);
-    if (p->HasWork(clock_.NowMicros()) && !stop_now_.load()) {
-      run_queue_.Requeue(*p);
-    } else {
-      p->scheduled.store(false);
-      // A producer may have pushed after the check above but before the flag fell. Only
-      // the thread-safe parts may be read now: another worker may own the partition.
-      if (p->HasIncoming(clock_.NowMicros())) run_queue_.Schedule(*p);
+  // In durable mode a write waits for its fsync: the outcomes of several partitions
+  // share one, so that a worker is not held to one partition's ready tasks per fsync.
+  constexpr size_t kMaxHeld = 64;
+  std::vector<Partition*> held;
+  while (Partition* first = run_queue_.Claim()) {
+    held.assign(1, first);
+    runner.Run(*first, slot);
+    while (held.size() < kMaxHeld && runner.HasRoom() && !stop_now_.load()) {
+      Partition* p = run_queue_.TryClaim();
+      if (p == nullptr) break;
+      held.push_back(p);
+      runner.Run(*p, slot);
     }
-    run_queue_.Release();
+    runner.Flush();
+    for (Partition* p : held) {
+      if (p->HasWork(clock_.NowMicros()) && !stop_now_.load()) {
+        run_queue_.Requeue(*p);
+      } else {
+        p->scheduled.store(false);
+        // A producer may have pushed after the check above but before the flag fell. Only
+        // the thread-safe parts may be read now: another worker may own the partition.
+        if (p->HasIncoming(clock_.NowMicros())) run_queue_.Schedule(*p);
+      }
+      run_queue_.Release();
+    }
   }
 }
 

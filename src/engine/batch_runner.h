@@ -1,9 +1,11 @@
-// BatchRunner: what a worker does with a partition it has claimed — take in its inbox,
-// release due timers, run ready tasks one attempt each, and store their outcomes in
-// batches (one store write for many commands), then tell the bus what was stored.
+// BatchRunner: what a worker does with the partitions it has claimed — take in each one's
+// inbox, release due timers, run ready tasks one attempt each, and store their outcomes in
+// batches (one store write for many commands, from several partitions), then tell the bus
+// what was stored.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -40,23 +42,33 @@ Status WriteWithRetry(const RunnerEnv& env, StoreBatch& batch);
 class BatchRunner {
  public:
   explicit BatchRunner(RunnerEnv env) : env_(env) {}
+  // Runs `p`'s ready tasks; their outcomes may wait for Flush (the caller holds `p` until
+  // then). Writes on its own when the batch is full.
   void Run(Partition& p, WorkerSlot& slot);
+  // Outcomes waiting for Flush, in store items.
+  size_t pending() const { return batch_.size(); }
+  // Whether another partition's outcomes should join this batch before it is written.
+  bool HasRoom() const;
+  // Stores the waiting outcomes (one write) and settles their tasks.
+  void Flush();
 
  private:
   void RunTask(Partition& p, Task* task, WorkerSlot& slot);
   bool Admitted(Partition& p, Task* task, int64_t now_us);
   void Settle(Partition& p, Task* task, State state, int64_t retry_due_us);
-  void Flush(Partition& p);
+  size_t MaxWrites() const;
 
   RunnerEnv env_;
   int64_t now_us_ = 0;  // the last clock reading of this run
   StoreBatch batch_;
   struct Stored {
+    Partition* partition;
     Task* task;
     State state;
     bool left;  // it left the partition (Partition::Place): deleted after the flush
   };
   std::vector<Stored> stored_;
+  std::chrono::steady_clock::time_point first_waiting_;  // when stored_'s first came
 };
 
 }  // namespace cmdq::engine

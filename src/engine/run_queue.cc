@@ -58,6 +58,13 @@ Partition* RunQueue::Claim() {
   return PopLocked();
 }
 
+Partition* RunQueue::TryClaim() {
+  if (size_.load(std::memory_order_acquire) == 0) return nullptr;
+  std::lock_guard lock(mu_);
+  if (queue_.empty() || closed_) return nullptr;
+  return PopLocked();
+}
+
 void RunQueue::Release() {
   std::lock_guard lock(mu_);
   --busy_;

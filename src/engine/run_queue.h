@@ -25,7 +25,10 @@ class RunQueue {
   void Requeue(Partition& p);
   // Blocks until a partition is ready or Close(); null once closed. Marks the caller busy.
   Partition* Claim();
-  // The caller has put its claimed partition back (or released it) and is idle again.
+  // A ready partition if there is one, without waiting; marks the caller busy with it.
+  Partition* TryClaim();
+  // The caller has put a claimed partition back (or released it); once it has done so
+  // for every claim, it is idle again.
   void Release();
   void Close();
   // True once nothing is queued and no worker is busy, within `timeout`.
