@@ -79,17 +79,23 @@ class SlowStore final : public Store {
   std::unique_ptr<Store> inner_ = NewMemoryStore();
 };
 
+// A durable bus with one worker over a SlowStore, which `*store` is set to.
+std::unique_ptr<Bus> OneWorkerOverSlowStore(SlowStore** store) {
+  auto owned = std::make_unique<SlowStore>();
+  *store = owned.get();
+  BusDeps deps;
+  deps.store = std::move(owned);
+  BusOptions o{.mode = Mode::kDurable};
+  o.workers = 1;
+  return *Bus::Create(o, std::move(deps));
+}
+
 TEST(DurableBus, AFastTypeThatWasSlowOnceBecomesFastAgain) {
   // Regression: a slow type's run time was measured from before its own synced `running`
   // write, so a type that was slow once (here: its first run sleeps) stayed slow for
   // good, and every command cost two synced writes of its own instead of a shared one.
-  BusDeps deps;
-  auto store = std::make_unique<SlowStore>();
-  SlowStore* slow = store.get();
-  deps.store = std::move(store);
-  BusOptions o{.mode = Mode::kDurable};
-  o.workers = 1;
-  auto bus = *Bus::Create(o, std::move(deps));
+  SlowStore* slow = nullptr;
+  auto bus = OneWorkerOverSlowStore(&slow);
   std::atomic<bool> first{true};
   ASSERT_TRUE(
       bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
@@ -113,14 +119,8 @@ TEST(DurableBus, AFastTypeThatWasSlowOnceBecomesFastAgain) {
 // per partition: with one partition's ready tasks per fsync, the disk's latency bounded
 // the rate (W1.sat held at ~63 commands per fsync).
 TEST(DurableBus, TheOutcomesOfManyPartitionsShareASyncedWrite) {
-  BusDeps deps;
-  auto store = std::make_unique<SlowStore>();
-  SlowStore* slow = store.get();
-  deps.store = std::move(store);
-  BusOptions o{.mode = Mode::kDurable};
-  o.workers = 1;
-  o.partitions = 64;
-  auto bus = *Bus::Create(o, std::move(deps));
+  SlowStore* slow = nullptr;
+  auto bus = OneWorkerOverSlowStore(&slow);  // 64 partitions
   ASSERT_TRUE(bus->Register("t", Returns("")).ok());
   std::vector<Command> batch;
   for (int i = 0; i < 640; ++i) batch.push_back(Cmd("t", "key-" + std::to_string(i)));
