@@ -260,7 +260,16 @@ Status RocksDbStore::Write(const StoreBatch& batch, const WriteOptions& options)
   }
   ReusedWriteBatch reused;
   rocksdb::WriteBatch& wb = reused.batch();
-  for (const PlannedRecord& p : plan) AddToBatch(p, wb);
+  // In id order: each memtable then takes its keys ascending, so that its insert hint
+  // (the place of the last insert) stays valid and an insert costs a few comparisons,
+  // not a search from the top of the skip list. Completions come in partition order,
+  // scattered over the ids in flight; searching for their place was ~14% of the CPU.
+  thread_local std::vector<const PlannedRecord*> order;
+  order.clear();
+  for (const PlannedRecord& p : plan) order.push_back(&p);
+  std::sort(order.begin(), order.end(),
+            [](const PlannedRecord* a, const PlannedRecord* b) { return a->id < b->id; });
+  for (const PlannedRecord* p : order) AddToBatch(*p, wb);
   if (checkpoint != 0) {
     AddIndexBuckets(checkpoint, wb);
     (void)wb.Put(h_.meta, kCompleteBelowKey, std::to_string(checkpoint));
