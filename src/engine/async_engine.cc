@@ -165,7 +165,7 @@ void AsyncEngine::WorkerLoop(size_t index) {
       Partition* p = run_queue_.TryClaim();
       if (p == nullptr) break;
       held.push_back(p);
-      runner.Run(*p, slot);
+      runner.Run(*p, slot, /*joined=*/true);
     }
     runner.Flush();
     for (Partition* p : held) {

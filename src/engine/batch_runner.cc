@@ -48,13 +48,14 @@ Status WriteWithRetry(const RunnerEnv& env, StoreBatch& batch) {
   }
 }
 
-void BatchRunner::Run(Partition& p, WorkerSlot& slot) {
+void BatchRunner::Run(Partition& p, WorkerSlot& slot, bool joined) {
   const auto started = std::chrono::steady_clock::now();
   const int64_t now = env_.clock.NowMicros();
   now_us_ = now;
   p.DrainInbox(now);
   p.ReleaseDue(now);
   for (size_t n = 0; n < kMaxTasksPerRun && !env_.stop_now.load(std::memory_order_relaxed); ++n) {
+    if (joined && !MayJoin(p)) break;
     Task* task = p.PopReady();
     if (!task) break;
     RunTask(p, task, slot);
@@ -63,6 +64,19 @@ void BatchRunner::Run(Partition& p, WorkerSlot& slot) {
     if ((n & 15) == 15 && std::chrono::steady_clock::now() - started > kMaxRunTime) break;
   }
   p.PublishOldest();
+}
+
+bool BatchRunner::MayJoin(const Partition& p) const {
+  // The outcomes waiting hold every partition this worker claimed, so a joined partition
+  // runs only what is known to be quick (a handler's time is not bounded from outside):
+  // a type whose average is measured and fast, or a remote one (offering is instant),
+  // and only while the first outcome has waited under kMaxRunTime.
+  const Task* next = p.PeekReady();
+  if (next == nullptr) return true;
+  const int64_t avg = next->type->avg_run_ns.load(std::memory_order_relaxed);
+  if (!next->type->remote && (avg == 0 || avg > kSlowRunNs)) return false;
+  return batch_.size() < MaxWrites() &&
+         std::chrono::steady_clock::now() - first_waiting_ < kMaxRunTime;
 }
 
 size_t BatchRunner::MaxWrites() const {
@@ -89,7 +103,10 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
   const Command& cmd = *task->command;
   if (!Admitted(p, task, now_us_)) return;
   if (type.remote) {
-    env_.broker->Offer(task);  // a remote worker runs it; its outcome comes back settled
+    // A remote worker runs it; its outcome comes back settled. Offered after the write
+    // of the outcomes waiting (Flush): its key's previous outcome may be among them, and
+    // the remote outcome must not be stored before it.
+    offers_.push_back(task);
     return;
   }
   const uint32_t attempt = task->attempt + 1;
@@ -139,6 +156,8 @@ void BatchRunner::Flush() {
     delete s.task;
   }
   stored_.clear();
+  for (Task* task : offers_) env_.broker->Offer(task);
+  offers_.clear();
   if (wrote) now_us_ = env_.clock.NowMicros();
 }
 

@@ -43,13 +43,13 @@ class BatchRunner {
  public:
   explicit BatchRunner(RunnerEnv env) : env_(env) {}
   // Runs `p`'s ready tasks; their outcomes may wait for Flush (the caller holds `p` until
-  // then). Writes on its own when the batch is full.
-  void Run(Partition& p, WorkerSlot& slot);
-  // Outcomes waiting for Flush, in store items.
-  size_t pending() const { return batch_.size(); }
+  // then). Writes on its own when the batch is full. `joined`: `p` joins outcomes of other
+  // partitions already waiting; it runs only quick tasks, and stops at the first other.
+  void Run(Partition& p, WorkerSlot& slot, bool joined = false);
   // Whether another partition's outcomes should join this batch before it is written.
   bool HasRoom() const;
-  // Stores the waiting outcomes (one write) and settles their tasks.
+  // Stores the waiting outcomes (one write), settles their tasks, then offers the remote
+  // tasks it ran into to the lease broker.
   void Flush();
 
  private:
@@ -57,6 +57,7 @@ class BatchRunner {
   bool Admitted(Partition& p, Task* task, int64_t now_us);
   void Settle(Partition& p, Task* task, State state, int64_t retry_due_us);
   size_t MaxWrites() const;
+  bool MayJoin(const Partition& p) const;
 
   RunnerEnv env_;
   int64_t now_us_ = 0;  // the last clock reading of this run
@@ -68,6 +69,7 @@ class BatchRunner {
     bool left;  // it left the partition (Partition::Place): deleted after the flush
   };
   std::vector<Stored> stored_;
+  std::vector<Task*> offers_;                            // remote tasks, offered by the next Flush
   std::chrono::steady_clock::time_point first_waiting_;  // when stored_'s first came
 };
 

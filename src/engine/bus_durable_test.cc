@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "core/partitioner.h"
 #include "engine/test_util.h"
 
 namespace cmdq {
@@ -132,6 +133,54 @@ TEST(DurableBus, TheOutcomesOfManyPartitionsShareASyncedWrite) {
   // per partition made 66; under a sanitizer the 2 ms bound on a write's wait cuts some
   // short, hence the margin).
   EXPECT_LT(slow->writes_.load(), 40);
+}
+
+// A partition joined to another's waiting outcomes runs only quick tasks: a slow handler
+// there would hold every partition the worker claimed, and an idle worker could not run
+// their next commands (this test's last command waited for the slow handler to end).
+TEST(DurableBus, ASlowHandlerDoesNotHoldPartitionsJoinedBeforeIt) {
+  BusOptions o{.mode = Mode::kDurable};
+  o.workers = 2;
+  auto bus = MakeBus(o);
+  ASSERT_NE(PartitionOf("k1", o.partitions), PartitionOf("hold-a", o.partitions));
+  testing::Gate gate_a;
+  testing::Gate gate_b;
+  ASSERT_TRUE(bus->Register("fast", Returns("")).ok());
+  ASSERT_TRUE(
+      bus->Register("slow",
+                    Handler{.execute = [&](const HandlerContext& ctx) -> Result<std::string> {
+                      const std::string& key = ctx.command().key;
+                      if (key == "hold-a") {
+                        gate_a.Pass();
+                      } else if (key == "hold-b") {
+                        gate_b.Pass();
+                      } else {
+                        std::this_thread::sleep_for(1ms);
+                      }
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  for (int i = 0; i < 20; ++i) {  // "slow" becomes known slow (average over 0.2 ms)
+    auto id = bus->Submit(Cmd("slow", "warm-" + std::to_string(i)));
+    ASSERT_EQ(bus->Wait(*id, 5s)->state, State::kSucceeded);
+  }
+  auto b = bus->Submit(Cmd("slow", "hold-b"));  // keeps one worker busy
+  std::this_thread::sleep_for(50ms);
+  // The other worker runs k1's partition, and may join hold-a's to it.
+  std::vector<Command> batch;
+  batch.push_back(Cmd("fast", "k1"));
+  batch.push_back(Cmd("slow", "hold-a"));
+  auto ids = bus->SubmitBatch(std::move(batch));
+  ASSERT_EQ(bus->Wait(*ids[0], 5s)->state, State::kSucceeded);
+  gate_b.Open();  // the first worker is idle again
+  ASSERT_EQ(bus->Wait(*b, 5s)->state, State::kSucceeded);
+  auto next = bus->Submit(Cmd("fast", "k1"));  // k1's partition again
+  auto done = bus->Wait(*next, 2s);
+  gate_a.Open();
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->state, State::kSucceeded);
+  bus->Stop(StopMode::kDrain);
 }
 
 }  // namespace

@@ -19,10 +19,13 @@ const CommandId* ClaimMap::Find(const KeyDigest& digest) const {
 }
 
 const CommandId* ClaimMap::InsertOrFind(const KeyDigest& digest, CommandId id) {
-  if ((size_ + 1) * 2 > slots_.size()) Grow();
-  Slot& s = slots_[Probe(digest)];
-  if (!s.digest.empty()) return &s.id;
-  s = {digest, id};
+  size_t i = Probe(digest);
+  if (!slots_[i].digest.empty()) return &slots_[i].id;
+  if ((size_ + 1) * 2 > slots_.size()) {
+    Grow();
+    i = Probe(digest);
+  }
+  slots_[i] = {digest, id};
   ++size_;
   return nullptr;
 }

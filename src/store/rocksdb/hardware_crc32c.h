@@ -19,7 +19,9 @@ uint32_t CMDQ_REAL_CRC32C_EXTEND(uint32_t crc, const char* data, size_t size);
 }
 
 namespace cmdq::rocksdb_store {
-// Calls that reached the hardware Extend so far (relaxed; for the test that checks the
-// link wraps RocksDB's calls).
-uint64_t HardwareCrc32cCalls();
+// Calls this thread made to the hardware Extend so far: for the test that checks the
+// link wraps RocksDB's calls.
+uint64_t HardwareCrc32cCallsOnThisThread();
+// Whether the hardware Extend and RocksDB's own agree on CRC-32C's check value.
+bool HardwareCrc32cAgrees();
 }  // namespace cmdq::rocksdb_store
