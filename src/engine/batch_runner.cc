@@ -75,6 +75,10 @@ bool BatchRunner::MayJoin(const Partition& p) const {
   if (next == nullptr) return true;
   const int64_t avg = next->type->avg_run_ns.load(std::memory_order_relaxed);
   if (!next->type->remote && (avg == 0 || avg > kSlowRunNs)) return false;
+  return WithinBounds();
+}
+
+bool BatchRunner::WithinBounds() const {
   return batch_.size() < MaxWrites() &&
          std::chrono::steady_clock::now() - first_waiting_ < kMaxRunTime;
 }
@@ -86,8 +90,7 @@ size_t BatchRunner::MaxWrites() const {
 bool BatchRunner::HasRoom() const {
   // Only a synced write is worth waiting for: in memory each partition writes at once.
   // The first outcomes waiting bound how long the others may add to them.
-  return env_.committer != nullptr && !batch_.empty() && batch_.size() < MaxWrites() &&
-         std::chrono::steady_clock::now() - first_waiting_ < kMaxRunTime;
+  return env_.committer != nullptr && !batch_.empty() && WithinBounds();
 }
 
 bool BatchRunner::Admitted(Partition& p, Task* task, int64_t now_us) {

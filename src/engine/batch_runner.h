@@ -58,6 +58,8 @@ class BatchRunner {
   void Settle(Partition& p, Task* task, State state, int64_t retry_due_us);
   size_t MaxWrites() const;
   bool MayJoin(const Partition& p) const;
+  // The batch has room, and its first outcome has waited under kMaxRunTime.
+  bool WithinBounds() const;
 
   RunnerEnv env_;
   int64_t now_us_ = 0;  // the last clock reading of this run
