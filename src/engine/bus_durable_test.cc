@@ -183,5 +183,34 @@ TEST(DurableBus, ASlowHandlerDoesNotHoldPartitionsJoinedBeforeIt) {
   bus->Stop(StopMode::kDrain);
 }
 
+// A key's remote command is offered only once its predecessor's outcome is stored: were it
+// leased and finished first, a crash in between would run the older command again after
+// it. The store here takes 1 ms per write, so an early offer would be seen.
+TEST(DurableBus, ARemoteCommandIsOfferedAfterItsKeysPreviousOutcomeIsStored) {
+  SlowStore* slow = nullptr;
+  auto bus = OneWorkerOverSlowStore(&slow);
+  ASSERT_TRUE(bus->Register("local", Returns("")).ok());
+  ASSERT_TRUE(bus->RegisterRemote("remote").ok());
+  ASSERT_TRUE(bus->Start().ok());
+  for (int round = 0; round < 20; ++round) {
+    const std::string key = "k" + std::to_string(round);
+    std::vector<Command> batch;
+    batch.push_back(Cmd("local", key));
+    batch.push_back(Cmd("remote", key));
+    auto ids = bus->SubmitBatch(std::move(batch));
+    ASSERT_TRUE(ids[0].has_value() && ids[1].has_value());
+    auto leased = bus->Lease(LeaseAsk{.types = {"remote"}, .max = 1, .worker = "w"}, 5000ms);
+    ASSERT_TRUE(leased.has_value());
+    ASSERT_EQ(leased->size(), 1u);
+    EXPECT_EQ(leased->at(0).command->id, *ids[1]);
+    // The store already holds the local command's outcome.
+    EXPECT_EQ(bus->Get(*ids[0])->state, State::kSucceeded) << "round " << round;
+    std::vector<RemoteOutcome> outcome;
+    outcome.push_back({.id = *ids[1], .token = leased->at(0).token, .ok = true});
+    ASSERT_TRUE(bus->Finish(std::move(outcome)).at(0).ok());
+  }
+  bus->Stop(StopMode::kDrain);
+}
+
 }  // namespace
 }  // namespace cmdq
