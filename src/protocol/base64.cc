@@ -1,6 +1,7 @@
 #include "protocol/base64.h"
 
 #include <fmt/format.h>
+#include <immintrin.h>
 
 #include <array>
 #include <cstdint>
@@ -50,6 +51,59 @@ constexpr std::array<uint32_t, 256> kAt18 = MakeShiftedTable(18);
 constexpr std::array<uint32_t, 256> kAt12 = MakeShiftedTable(12);
 constexpr std::array<uint32_t, 256> kAt6 = MakeShiftedTable(6);
 constexpr std::array<uint32_t, 256> kAt0 = MakeShiftedTable(0);
+
+// Decoding 32 characters at a time with AVX2, where the CPU has it: a 1 KB payload's
+// 1,368 characters took ~480 ns in the table loop, on both ends of every submit and lease.
+// Each character's high and low nibble select bit sets (kValidHi, kBadLo) whose overlap
+// marks a character outside the alphabet; the high nibble (and '/') select what to add
+// to turn it into its sextet. Two multiply-adds join four sextets into three bytes, and
+// two shuffles pack 24 bytes at the front of the 32-byte store. A block with a bad
+// character is left to the table loop, which names its position.
+// Classes of high nibble: 2 → 0x01, 3 → 0x02, 4 and 6 → 0x04, 5 and 7 → 0x08, others
+// 0x10. A low nibble's entry holds the classes it is NOT valid in.
+__attribute__((target("avx2"))) size_t DecodeBlocksAvx2(const uint8_t* in, size_t len, char* dst,
+                                                        size_t out_room) {
+  const __m256i bad_lo =
+      _mm256_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A, 0x1B,
+                       0x1B, 0x1B, 0x1A, 0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                       0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
+  const __m256i class_hi =
+      _mm256_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10,
+                       0x10, 0x10, 0x10, 0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10,
+                       0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+  // Added per high nibble; index 1 is '/' (its nibble 2, minus one where the byte is '/').
+  const __m256i shift = _mm256_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
+                                         0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i slash = _mm256_set1_epi8('/');
+  // a<<6 | b and c<<6 | d in 16 bits, then (ab)<<12 | cd in the low 24 bits of 32.
+  const __m256i join_pairs = _mm256_set1_epi32(0x01400140);
+  const __m256i join_quads = _mm256_set1_epi32(0x00011000);
+  // Per 128-bit lane: each 32-bit group's three bytes, most significant first.
+  const __m256i pack = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2,
+                                        1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+  size_t i = 0;
+  char* const start = dst;
+  // Each store writes 32 bytes, of which 24 are kept.
+  for (; i + 32 <= len && static_cast<size_t>(dst - start) + 32 <= out_room; i += 32, dst += 24) {
+    const __m256i text = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(text, 4), nibble);
+    const __m256i lo = _mm256_and_si256(text, nibble);
+    const __m256i bad =
+        _mm256_and_si256(_mm256_shuffle_epi8(bad_lo, lo), _mm256_shuffle_epi8(class_hi, hi));
+    if (!_mm256_testz_si256(bad, bad)) break;
+    const __m256i index = _mm256_add_epi8(hi, _mm256_cmpeq_epi8(text, slash));
+    const __m256i sextets = _mm256_add_epi8(text, _mm256_shuffle_epi8(shift, index));
+    const __m256i pairs = _mm256_maddubs_epi16(sextets, join_pairs);
+    const __m256i quads = _mm256_madd_epi16(pairs, join_quads);
+    const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(quads, pack), lanes);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), bytes);
+  }
+  return i;
+}
+
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 
 Status BadBase64(std::string_view field, std::string_view why, size_t position) {
   return Status::InvalidArgument(
@@ -115,6 +169,10 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field) 
   // Eight characters at a time into one 8-byte store of six bytes, while the output has
   // room for the two bytes past them (a later group overwrites them).
   const size_t out_size = out.size();
+  if (kHaveAvx2) {
+    i = DecodeBlocksAvx2(in, data_len, dst, out_size);
+    dst += i / 4 * 3;
+  }
   for (; i + 8 <= data_len && (i + 8) / 4 * 3 + 2 <= out_size; i += 8, dst += 6) {
     const uint32_t hi = kAt18[in[i]] | kAt12[in[i + 1]] | kAt6[in[i + 2]] | kAt0[in[i + 3]];
     const uint32_t lo = kAt18[in[i + 4]] | kAt12[in[i + 5]] | kAt6[in[i + 6]] | kAt0[in[i + 7]];

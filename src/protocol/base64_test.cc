@@ -75,6 +75,48 @@ TEST(Base64, AgreesWithAPlainCodecOnEveryLength) {
   }
 }
 
+// Every byte value at every position of a text long enough for the 32-character blocks
+// (and the tail after them): the alphabet's 64 decode to their sextet, the other 192 are
+// refused naming that position.
+TEST(Base64, JudgesEveryByteValueAtEveryPosition) {
+  std::mt19937 random(11);
+  std::string bytes(75, '\0');  // 100 characters: three blocks of 32 and a tail of 4
+  for (char& c : bytes) c = static_cast<char>(random());
+  const std::string text = ReferenceEncode(bytes);
+  ASSERT_EQ(text.size(), 100u);
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t at = 0; at < text.size(); ++at) {
+    for (int value = 0; value < 256; ++value) {
+      // '=' in the last two places is padding, with rules of its own (tested above).
+      if (value == '=' && at + 2 >= text.size()) continue;
+      std::string changed = text;
+      changed[at] = static_cast<char>(value);
+      auto r = Base64Decode(changed, "f");
+      const size_t sextet = kAlphabet.find(static_cast<char>(value));
+      if (sextet == std::string_view::npos) {
+        ASSERT_FALSE(r.has_value()) << at << " " << value;
+        ASSERT_NE(r.error().message().find("character " + std::to_string(at)), std::string::npos)
+            << r.error().message();
+        continue;
+      }
+      ASSERT_TRUE(r.has_value()) << at << " " << value;
+      // The sextet lands in bits [18 - 6 * (at % 4)] of its group's 24.
+      const size_t group = at / 4 * 3;
+      const uint32_t old_bits = (uint32_t{uint8_t(bytes[group])} << 16) |
+                                (uint32_t{uint8_t(bytes[group + 1])} << 8) |
+                                uint8_t(bytes[group + 2]);
+      const int shift = 18 - 6 * static_cast<int>(at % 4);
+      const uint32_t bits = (old_bits & ~(63u << shift)) | (uint32_t(sextet) << shift);
+      std::string expected = bytes;
+      expected[group] = static_cast<char>(bits >> 16);
+      expected[group + 1] = static_cast<char>(bits >> 8);
+      expected[group + 2] = static_cast<char>(bits);
+      ASSERT_EQ(*r, expected) << at << " " << value;
+    }
+  }
+}
+
 TEST(Base64, RefusesWhatIsNotBase64) {
   for (std::string_view bad : {"Zm9v!", "Zm9vY", "Zm=9", "Zm9vYg=", "Zm9vYg===", "Zh==", "Zm9 v",
                                "Zm9v\n", "-_8=", "===="}) {
