@@ -103,6 +103,44 @@ __attribute__((target("avx2"))) size_t DecodeBlocksAvx2(const uint8_t* in, size_
   return i;
 }
 
+// Encoding 24 bytes at a time with AVX2: each 128-bit lane takes 12 bytes, a shuffle
+// puts each 3-byte group in a 32-bit slot as (b1, b0, b2, b1), two masked 16-bit
+// multiplies move the four 6-bit fields into bytes of their own (high and low products),
+// and a shuffle by range (A-Z, a-z, 0-9, '+', '/') picks what to add to make each one a
+// character. Reads 28 bytes per block (the second lane's load reaches 4 past the 24).
+__attribute__((target("avx2"))) size_t EncodeBlocksAvx2(const uint8_t* src, size_t size,
+                                                        char* dst) {
+  const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10, 1, 0,
+                                          2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+  const __m256i first_third = _mm256_set1_epi32(0x0FC0FC00);    // fields 0 and 2
+  const __m256i to_bytes_0_2 = _mm256_set1_epi32(0x04000040);   // high product: >> 10, >> 6
+  const __m256i second_fourth = _mm256_set1_epi32(0x003F03F0);  // fields 1 and 3
+  const __m256i to_bytes_1_3 = _mm256_set1_epi32(0x01000010);   // low product: << 4, << 8
+  // Added to a sextet, by range: index 0 for 26-51, 1-10 for 52-61, 11 for 62 ('+'), 12
+  // for 63 ('/'), 13 for 0-25.
+  const __m256i add =
+      _mm256_setr_epi8(71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0, 71, -4, -4,
+                       -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0);
+  const __m256i above_51 = _mm256_set1_epi8(51);
+  const __m256i below_26 = _mm256_set1_epi8(26);
+  const __m256i thirteen = _mm256_set1_epi8(13);
+  size_t i = 0;
+  for (; i + 28 <= size; i += 24, dst += 32) {
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 12));
+    const __m256i groups = _mm256_shuffle_epi8(_mm256_set_m128i(hi, lo), spread);
+    const __m256i f02 = _mm256_mulhi_epu16(_mm256_and_si256(groups, first_third), to_bytes_0_2);
+    const __m256i f13 = _mm256_mullo_epi16(_mm256_and_si256(groups, second_fourth), to_bytes_1_3);
+    const __m256i sextets = _mm256_or_si256(f02, f13);
+    __m256i index = _mm256_subs_epu8(sextets, above_51);
+    index =
+        _mm256_or_si256(index, _mm256_and_si256(_mm256_cmpgt_epi8(below_26, sextets), thirteen));
+    const __m256i text = _mm256_add_epi8(sextets, _mm256_shuffle_epi8(add, index));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), text);
+  }
+  return i;
+}
+
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 
 Status BadBase64(std::string_view field, std::string_view why, size_t position) {
@@ -119,6 +157,10 @@ void AppendBase64(std::string_view bytes, std::string& out) {
   char* dst = out.data() + start;
   const auto* src = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t i = 0;
+  if (kHaveAvx2) {
+    i = EncodeBlocksAvx2(src, bytes.size(), dst);
+    dst += i / 3 * 4;
+  }
   // Six bytes at a time from one 8-byte load (the two bytes past them must exist), then
   // three at a time.
   for (; i + 8 <= bytes.size(); i += 6, dst += 8) {
