@@ -24,6 +24,16 @@ constexpr auto kMaxRunTime = std::chrono::microseconds(2000);
 constexpr int64_t kSlowRunNs = 200'000;
 constexpr int64_t kLimitRetryUs = 1000;
 
+// Known slow (its average is measured and above kSlowRunNs): its `running` is stored before
+// the run. A type not yet measured is neither known slow nor known quick.
+bool KnownSlow(const TypeEntry& type) {
+  return type.avg_run_ns.load(std::memory_order_relaxed) > kSlowRunNs;
+}
+bool KnownQuick(const TypeEntry& type) {
+  const int64_t avg = type.avg_run_ns.load(std::memory_order_relaxed);
+  return avg != 0 && avg <= kSlowRunNs;
+}
+
 bool IsPassing(StatusCode code) {
   return code == StatusCode::kIoError || code == StatusCode::kResourceExhausted ||
          code == StatusCode::kUnavailable;
@@ -73,9 +83,7 @@ bool BatchRunner::MayJoin(const Partition& p) const {
   // and only while the first outcome has waited under kMaxRunTime.
   const Task* next = p.PeekReady();
   if (next == nullptr) return true;
-  const int64_t avg = next->type->avg_run_ns.load(std::memory_order_relaxed);
-  if (!next->type->remote && (avg == 0 || avg > kSlowRunNs)) return false;
-  return WithinBounds();
+  return (next->type->remote || KnownQuick(*next->type)) && WithinBounds();
 }
 
 bool BatchRunner::WithinBounds() const {
@@ -113,7 +121,7 @@ void BatchRunner::RunTask(Partition& p, Task* task, WorkerSlot& slot) {
     return;
   }
   const uint32_t attempt = task->attempt + 1;
-  const bool slow = type.avg_run_ns.load(std::memory_order_relaxed) > kSlowRunNs;
+  const bool slow = KnownSlow(type);
   if (slow) {
     Flush();
     AppendStart(batch_, cmd.id, task->state, attempt, env_.clock.NowMicros(), slot.name());

@@ -1,5 +1,7 @@
 #include "engine/claim_map.h"
 
+#include "core/backward_shift.h"
+
 namespace cmdq::engine {
 namespace {
 constexpr size_t kMinCapacity = 64;
@@ -31,18 +33,12 @@ const CommandId* ClaimMap::InsertOrFind(const KeyDigest& digest, CommandId id) {
 }
 
 bool ClaimMap::EraseIf(const KeyDigest& digest, CommandId id) {
-  size_t hole = Probe(digest);
+  const size_t hole = Probe(digest);
   if (slots_[hole].digest.empty() || slots_[hole].id != id) return false;
-  // Backward shift: each later item of the run moves into the hole unless that would put
-  // it before its home; the run ends at an empty slot.
-  for (size_t j = (hole + 1) & mask_; !slots_[j].digest.empty(); j = (j + 1) & mask_) {
-    const size_t home = Home(slots_[j].digest);
-    if (((hole - home) & mask_) <= ((j - home) & mask_)) {
-      slots_[hole] = slots_[j];
-      hole = j;
-    }
-  }
-  slots_[hole] = Slot{};
+  EraseByBackwardShift(
+      hole, mask_, [this](size_t i) -> Slot& { return slots_[i]; },
+      [](const Slot& s) { return s.digest.empty(); },
+      [this](const Slot& s) { return Home(s.digest); });
   --size_;
   return true;
 }

@@ -54,7 +54,7 @@ constexpr std::array<uint32_t, 256> kAt0 = MakeShiftedTable(0);
 
 // Decoding 32 characters at a time with AVX2, where the CPU has it: a 1 KB payload's
 // 1,368 characters took ~480 ns in the table loop, on both ends of every submit and lease.
-// Each character's high and low nibble select bit sets (kValidHi, kBadLo) whose overlap
+// Each character's high and low nibble select bit sets (class_hi, bad_lo) whose overlap
 // marks a character outside the alphabet; the high nibble (and '/') select what to add
 // to turn it into its sextet. Two multiply-adds join four sextets into three bytes, and
 // two shuffles pack 24 bytes at the front of the 32-byte store. A block with a bad
@@ -208,13 +208,13 @@ Result<std::string> Base64Decode(std::string_view text, std::string_view field) 
   char* dst = out.data();
   size_t i = 0;
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());
-  // Eight characters at a time into one 8-byte store of six bytes, while the output has
-  // room for the two bytes past them (a later group overwrites them).
   const size_t out_size = out.size();
   if (kHaveAvx2) {
     i = DecodeBlocksAvx2(in, data_len, dst, out_size);
     dst += i / 4 * 3;
   }
+  // Eight characters at a time into one 8-byte store of six bytes, while the output has
+  // room for the two bytes past them (a later group overwrites them).
   for (; i + 8 <= data_len && (i + 8) / 4 * 3 + 2 <= out_size; i += 8, dst += 6) {
     const uint32_t hi = kAt18[in[i]] | kAt12[in[i + 1]] | kAt6[in[i + 2]] | kAt0[in[i + 3]];
     const uint32_t lo = kAt18[in[i + 4]] | kAt12[in[i + 5]] | kAt6[in[i + 6]] | kAt0[in[i + 7]];

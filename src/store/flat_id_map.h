@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/backward_shift.h"
+
 namespace cmdq::store {
 
 template <typename V>
@@ -67,18 +69,9 @@ class FlatIdMap {
       if (At(hole).id == 0) return false;
       hole = (hole + 1) & mask_;
     }
-    // Backward shift: move each later item of the run into the hole unless that would put
-    // it before its home slot, then the hole moves on; the run ends at an empty slot.
-    for (size_t j = (hole + 1) & mask_; At(j).id != 0; j = (j + 1) & mask_) {
-      const size_t home = Home(At(j).id);
-      // Distances from home, modulo the capacity: the item may fill the hole only if the
-      // hole is no further from its home than the item's own slot.
-      if (((hole - home) & mask_) <= ((j - home) & mask_)) {
-        At(hole) = At(j);
-        hole = j;
-      }
-    }
-    At(hole).id = 0;
+    EraseByBackwardShift(
+        hole, mask_, [this](size_t i) -> Slot& { return At(i); },
+        [](const Slot& s) { return s.id == 0; }, [this](const Slot& s) { return Home(s.id); });
     --size_;
     return true;
   }

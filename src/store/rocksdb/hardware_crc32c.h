@@ -6,8 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-// rocksdb::crc32c::Extend(uint32_t, const char*, size_t), mangled.
-#define CMDQ_CRC32C_EXTEND_SYMBOL _ZN7rocksdb6crc32c6ExtendEjPKcm
+// rocksdb::crc32c::Extend(uint32_t, const char*, size_t) is _ZN7rocksdb6crc32c6ExtendEjPKcm.
 #define CMDQ_WRAPPED_CRC32C_EXTEND __wrap__ZN7rocksdb6crc32c6ExtendEjPKcm
 #define CMDQ_REAL_CRC32C_EXTEND __real__ZN7rocksdb6crc32c6ExtendEjPKcm
 

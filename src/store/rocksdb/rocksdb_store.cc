@@ -18,7 +18,7 @@ namespace {
 // checkpoint's) is dropped rather than held.
 class ReusedWriteBatch {
  public:
-  ReusedWriteBatch() : batch_(Mine()) { batch_.Clear(); }
+  ReusedWriteBatch() : batch_(Mine()) {}  // left cleared by the last one
   ~ReusedWriteBatch() {
     constexpr size_t kKeepAtMost = size_t{4} << 20;
     if (batch_.GetDataSize() > kKeepAtMost) batch_ = rocksdb::WriteBatch();
