@@ -3,7 +3,8 @@
 // LevelDB's scheme: writers queue up; the one at the front writes its own batch together
 // with every batch queued behind it (up to a size cap) in one synced Store::Write, then
 // wakes them with the common status. A lone writer goes at once, so batch size follows the
-// load instead of a timer. Two groups may be written at once (the store overlaps them).
+// load instead of a timer. Two groups may be written at once (the store overlaps them)
+// when the second is large.
 #pragma once
 
 #include <condition_variable>
@@ -42,12 +43,17 @@ class GroupCommitter {
     std::condition_variable cv;
   };
 
+  // The front writer may lead a group now: none is being written, or one is and the
+  // queue holds enough for a second (see kOverlapAtLeast).
+  bool MayLeadLocked() const;
+
   Store& store_;
   const bool sync_;
   const std::function<void(const CommitStats&)> on_commit_;  // metrics; may be empty
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;
-  int leaders_ = 0;  // groups being written now
+  size_t queued_items_ = 0;  // the items of the batches in queue_
+  int leaders_ = 0;          // groups being written now
   uint64_t writes_ = 0;
   uint64_t batches_ = 0;
 };

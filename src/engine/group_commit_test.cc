@@ -62,30 +62,88 @@ TEST(GroupCommit, LoneWriterGoesAtOnce) {
   EXPECT_TRUE(store.synced_);
 }
 
-// Two groups are written at once (one may wait for the disk while the next is written);
-// writers that come while both are held share the next write.
-TEST(GroupCommit, WritersQueuedBehindTwoWritesShareTheNextOne) {
+StoreBatch Inserts(uint64_t first_id, size_t count) {
+  StoreBatch b;
+  for (size_t k = 0; k < count; ++k)
+    b.Absorb(*std::make_unique<StoreBatch>(OneInsert(first_id + k)));
+  return b;
+}
+
+// Runs Commit on threads; when it goes, it lets the held writes go and joins them (so
+// that a failed assertion ends the test rather than hanging it).
+struct Writers {
+  Writers(GroupCommitter& committer, CountingStore& held_store)
+      : gc(committer), store(held_store) {}
+  ~Writers() {
+    store.release_.store(true);
+    for (auto& t : threads) t.join();
+  }
+  void Start(uint64_t first_id, size_t items) {
+    threads.emplace_back([this, first_id, items] {
+      StoreBatch b = Inserts(first_id, items);
+      EXPECT_TRUE(gc.Commit(b).ok());
+    });
+  }
+  GroupCommitter& gc;
+  CountingStore& store;
+  std::vector<std::thread> threads;
+};
+
+// The store syncs one write at a time: small writers that come while a write is in
+// flight wait for it, and then share one write, rather than each paying an fsync.
+TEST(GroupCommit, SmallWritersWaitForTheWriteInFlightAndShareTheNext) {
+  CountingStore store(1);
+  GroupCommitter gc(store, true);
+  {
+    Writers writers(gc, store);
+    writers.Start(1, 1);
+    ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
+    for (uint64_t i = 0; i < 8; ++i) writers.Start(100 + 10 * i, 3);
+    // Give them time to (wrongly) start a write of their own beside the held one.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(store.held_.load(), 1);
+    EXPECT_EQ(gc.batches(), 0u);
+  }
+  EXPECT_EQ(store.items_, 25u);
+  EXPECT_EQ(gc.batches(), 9u);
+  EXPECT_EQ(gc.writes(), 2u);  // the held one, then one for all eight
+}
+
+// A large group is written beside the write in flight (the store overlaps its inserts
+// with the other's fsync); writers that come while both are held share the next write.
+TEST(GroupCommit, ALargeGroupIsWrittenBesideTheWriteInFlight) {
   CountingStore store(2);
   GroupCommitter gc(store, true);
-  std::vector<std::thread> threads;
-  auto writer = [&](uint64_t id) {
-    StoreBatch b = OneInsert(id);
-    EXPECT_TRUE(gc.Commit(b).ok());
-  };
-  threads.emplace_back(writer, 1);
-  ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
-  threads.emplace_back(writer, 2);  // not held back by the first
-  ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
-  for (int i = 0; i < 7; ++i) threads.emplace_back(writer, 10 + i);
-  // All seven are queued behind the held writes before they are let go.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(gc.batches(), 0u);
-  store.release_.store(true);
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(store.items_, 9u);
+  {
+    Writers writers(gc, store);
+    writers.Start(1, 1);
+    ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
+    writers.Start(1000, 64);  // not held back by the first
+    ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
+    for (uint64_t i = 0; i < 7; ++i) writers.Start(100 + i, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(gc.batches(), 0u);
+  }
+  EXPECT_EQ(store.items_, 72u);
   EXPECT_EQ(gc.batches(), 9u);
   EXPECT_EQ(gc.writes(), 3u);  // the two held ones, then one for all seven
   EXPECT_EQ(store.writes_, 3);
+}
+
+// Small writers that add up to a large group start it beside the write in flight.
+TEST(GroupCommit, SmallWritersThatAddUpStartASecondWrite) {
+  CountingStore store(2);
+  GroupCommitter gc(store, true);
+  {
+    Writers writers(gc, store);
+    writers.Start(1, 1);
+    ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
+    for (uint64_t i = 0; i < 8; ++i) writers.Start(100 + 10 * i, 8);
+    ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
+  }
+  EXPECT_EQ(store.items_, 65u);
+  EXPECT_EQ(gc.batches(), 9u);
+  EXPECT_EQ(gc.writes(), 2u);
 }
 
 TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailureAndItsOwnItemsBack) {
@@ -108,7 +166,7 @@ TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailureAndItsOwnItemsBack) {
   };
   threads.emplace_back(writer, 1, 1);
   ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
-  threads.emplace_back(writer, 2, 2);
+  threads.emplace_back(writer, 2, 64);  // large enough to be written beside the first
   ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
   for (int i = 0; i < 7; ++i) threads.emplace_back(writer, 10 + i, 1 + i % 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
