@@ -22,10 +22,15 @@ AsyncEngine::AsyncEngine(uint32_t partitions, uint32_t workers, Store& store,
       lease_drain_wait_(lease_drain_wait),
       broker_(
           RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_},
-          [this](Task* t, State s, int64_t due_us, size_t together) {
-            Partition& p = *partitions_[t->partition];
-            p.PushSettled(t, s, due_us);
-            Handle(p, /*remote=*/true, together);
+          [this](std::span<const LeaseBroker::Settled> settled) {
+            std::vector<Partition*> touched;
+            touched.reserve(settled.size());
+            for (const LeaseBroker::Settled& s : settled) {
+              Partition& p = *partitions_[s.task->partition];
+              p.PushSettled(s.task, s.state, s.due_us);
+              touched.push_back(&p);
+            }
+            HandleRemote(touched);
           },
           std::move(on_lease_expired), std::move(on_leased)),
       ticker_(clock, partitions_, slots_, run_queue_,
@@ -70,27 +75,36 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
   }
 }
 
-void AsyncEngine::Enqueue(Task* task, size_t together) {
-  Partition& p = *partitions_[task->partition];
-  const bool remote = task->type->remote;  // once pushed, a worker may run and free it
-  p.PushTask(task);
-  Handle(p, remote, together);
+void AsyncEngine::Enqueue(std::span<Task* const> tasks) {
+  std::vector<Partition*> remote;
+  for (Task* task : tasks) {
+    Partition& p = *partitions_[task->partition];
+    const bool is_remote = task->type->remote;  // once pushed, a worker may run and free it
+    p.PushTask(task);
+    if (is_remote) {
+      remote.push_back(&p);
+    } else {
+      run_queue_.Schedule(p);
+    }
+  }
+  HandleRemote(remote);
 }
 
-void AsyncEngine::Handle(Partition& p, bool remote, size_t together) {
-  constexpr size_t kHandleHereAtMost = 16;
-  if (!remote || together > kHandleHereAtMost) {
-    run_queue_.Schedule(p);
-    return;
+void AsyncEngine::HandleRemote(std::vector<Partition*>& remote) {
+  if (remote.size() > 1) {
+    std::sort(remote.begin(), remote.end());
+    remote.erase(std::unique(remote.begin(), remote.end()), remote.end());
   }
   // Counted before running_ is read, and Stop clears running_ before it waits for the
-  // count to fall: either this call sees the stop, or Stop waits until it let go of `p`.
+  // count to fall: either this call sees the stop, or Stop waits until it let go.
   inline_owners_.fetch_add(1);
-  if (!running_.load()) {
-    run_queue_.Schedule(p);
-  } else if (!p.scheduled.load() && !p.scheduled.exchange(true)) {
-    OfferReadyHeads(p);
-  }  // else its holder drains the inbox
+  for (Partition* p : remote) {
+    if (!running_.load()) {
+      run_queue_.Schedule(*p);
+    } else if (!p->scheduled.load() && !p->scheduled.exchange(true)) {
+      OfferReadyHeads(*p);
+    }  // else its holder drains the inbox
+  }
   inline_owners_.fetch_sub(1);
 }
 
@@ -105,13 +119,15 @@ void AsyncEngine::OfferReadyHeads(Partition& p) {
   // the check below schedules `p`.
   p.DrainInbox(now, /*run_controls=*/false);
   p.ReleaseDue(now);
+  std::vector<Task*> ready;
   while (Task* t = p.PeekReady()) {
     // In-process work, and the per-key limits of unordered types, are a worker's to judge.
     const bool limited = !t->ordered() && t->type->options.max_concurrency_per_key != 0;
     if (!t->type->remote || limited) break;
     p.PopReady();
-    broker_.Offer(t);
+    ready.push_back(t);
   }
+  broker_.OfferAll(ready);
   p.PublishOldest();
   if (p.HasReady()) {
     run_queue_.Requeue(p);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -51,9 +52,10 @@ class AsyncEngine {
   // Makes room for one task in `p` (the caller then Enqueues it): waits while full when
   // `block`, else fails with kResourceExhausted.
   Status Reserve(Partition& p, uint32_t capacity, bool block);
-  // Takes ownership of `task`, whose room was reserved; `together` tasks are submitted
-  // with it. Any thread; it never runs a handler, so event loops may call it.
-  void Enqueue(Task* task, size_t together = 1);
+  // Takes ownership of the tasks, whose room was reserved. Any thread; it never runs a
+  // handler, so event loops may call it.
+  void Enqueue(std::span<Task* const> tasks);
+  void Enqueue(Task* task) { Enqueue(std::span<Task* const>(&task, 1)); }
   // Runs `fn` on the owner of the partition and returns its status; kUnavailable once
   // stopped.
   Status RunOnOwner(uint32_t partition, std::function<Status()> fn);
@@ -65,11 +67,12 @@ class AsyncEngine {
 
  private:
   void WorkerLoop(size_t index);
-  // Sees to what was just put in `p`'s inbox. For a remote type's task that came with
-  // few others, when `p` is idle, the caller handles it itself (OfferReadyHeads): that
-  // spares a worker's wake-up (two context switches) on the way to the remote worker.
-  // Big batches go to the workers, which take a partition's tasks together.
-  void Handle(Partition& p, bool remote, size_t together);
+  // Sees to what was just put in the inboxes of `remote` (partitions given a remote
+  // type's task; repeats allowed; reordered). When a partition is idle, the caller
+  // handles it itself (OfferReadyHeads), once for all its new tasks: a worker's wake-up
+  // costs two context switches and, on a busy machine, milliseconds before the remote
+  // worker hears of the task (1.6% of W1.10k's commands went that way, p50 1 ms).
+  void HandleRemote(std::vector<Partition*>& remote);
   // The caller holds `p` (its `scheduled` flag): offers the ready heads of remote types to
   // the broker, then lets go, or hands `p` to a worker if in-process work is ready.
   void OfferReadyHeads(Partition& p);

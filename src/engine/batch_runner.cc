@@ -167,7 +167,7 @@ void BatchRunner::Flush() {
     delete s.task;
   }
   stored_.clear();
-  for (Task* task : offers_) env_.broker->Offer(task);
+  env_.broker->OfferAll(offers_);
   offers_.clear();
   if (wrote) now_us_ = env_.clock.NowMicros();
 }

@@ -308,7 +308,7 @@ bool Bus::Impl::Enqueue(
     if (s.code() == StatusCode::kResourceExhausted && room == Room::kWait) {
       // What this batch reserved may be what fills the partition: store and queue it
       // first, so that the wait is for the workers and never for the batch itself.
-      StoreAndQueue(batch, tasks, std::span(results).subspan(first, i - first), cmds.size());
+      StoreAndQueue(batch, tasks, std::span(results).subspan(first, i - first));
       tasks.clear();
       first = i;
       s = engine_->Reserve(p, options_.queue_capacity, /*block=*/true);
@@ -340,14 +340,16 @@ bool Bus::Impl::Enqueue(
     task->due_us = initial == State::kScheduled ? cmd->not_before_us : 0;
     tasks.push_back(task);
   }
-  StoreAndQueue(batch, tasks, std::span(results).subspan(first), cmds.size());
+  StoreAndQueue(batch, tasks, std::span(results).subspan(first));
   return true;
 }
 
 void Bus::Impl::StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
-                              std::span<Result<CommandId>*> results, size_t together) {
+                              std::span<Result<CommandId>*> results) {
   const Status w = batch.empty() ? Status::Ok() : WriteBatch(batch);
   batch.Clear();
+  std::vector<engine::Task*> queued;
+  queued.reserve(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
     engine::Task* task = tasks[i];
     if (!task) continue;
@@ -360,9 +362,11 @@ void Bus::Impl::StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
       delete task;
       continue;
     }
-    *results[i] = task->id();
-    engine_->Enqueue(task, together);
+    *results[i] = task->id();  // before the task is queued: a worker may then free it
+    queued.push_back(task);
   }
+  // All at once: each partition is then seen to once for all of its new tasks.
+  engine_->Enqueue(queued);
 }
 
 Result<std::string> Bus::Impl::Execute(Command command, std::chrono::milliseconds timeout) {

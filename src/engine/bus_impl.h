@@ -91,7 +91,7 @@ class Bus::Impl {
   // Writes `batch` (the commands of `tasks`, in order) in one store write, then queues
   // the tasks, or on failure gives their room and idempotency keys back; fills `results`.
   void StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
-                     std::span<Result<CommandId>*> results, size_t together);
+                     std::span<Result<CommandId>*> results);
   Status WriteBatch(StoreBatch& batch);
   Result<CommandId> SubmitSync(std::shared_ptr<const Command> command, engine::TypeEntry& type);
   Result<SyncResult> RunSync(std::shared_ptr<const Command> command, engine::TypeEntry& type,

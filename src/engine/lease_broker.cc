@@ -35,18 +35,34 @@ LeaseBroker::LeaseBroker(RunnerEnv env, SettleFn settle, ExpiredFn on_expired, L
 
 LeaseBroker::~LeaseBroker() = default;
 
-void LeaseBroker::Offer(Task* task) {
-  if (on_leased_) task->offered_ns = std::chrono::steady_clock::now().time_since_epoch().count();
-  const TypeEntry* type = task->type;  // once offered, a worker may lease, finish and free it
+void LeaseBroker::OfferAll(std::span<Task* const> tasks) {
+  if (tasks.empty()) return;
+  const int64_t now_ns =
+      on_leased_ ? std::chrono::steady_clock::now().time_since_epoch().count() : 0;
+  // Read under the lock, before a worker may lease, finish and free the tasks.
+  std::vector<std::pair<const TypeEntry*, size_t>> per_type;
   {
     std::lock_guard lock(mu_);
-    offered_[type].push_back(task);
+    for (Task* task : tasks) {
+      task->offered_ns = now_ns;
+      offered_[task->type].push_back(task);
+      auto it = std::find_if(per_type.begin(), per_type.end(),
+                             [task](const auto& t) { return t.first == task->type; });
+      if (it == per_type.end()) {
+        per_type.emplace_back(task->type, 1);
+      } else {
+        ++it->second;
+      }
+    }
   }
   offered_cv_.notify_all();
-  WakeOne({type});
+  for (const auto& [type, count] : per_type) {
+    for (size_t i = 0; i < count && WakeOne({type}); ++i) {
+    }
+  }
 }
 
-void LeaseBroker::WakeOne(const std::vector<const TypeEntry*>& types) {
+bool LeaseBroker::WakeOne(const std::vector<const TypeEntry*>& types) {
   for (;;) {
     std::function<bool()> ready;
     uint64_t ticket = 0;
@@ -56,13 +72,13 @@ void LeaseBroker::WakeOne(const std::vector<const TypeEntry*>& types) {
         return std::find_first_of(l.types.begin(), l.types.end(), types.begin(), types.end()) !=
                l.types.end();
       });
-      if (it == listeners_.end()) return;
+      if (it == listeners_.end()) return false;
       ready = std::move(it->ready);
       ticket = it->ticket;
       woken_.emplace(ticket, std::move(it->types));
       listeners_.erase(it);
     }
-    if (ready()) return;
+    if (ready()) return true;
     // Its waiter is gone (and will not cancel): forget it, and wake the next one.
     std::lock_guard lock(mu_);
     woken_.erase(ticket);
@@ -273,10 +289,6 @@ void LeaseBroker::ExpireDue(int64_t now_us) {
 
 Status LeaseBroker::StoreEnds(std::vector<Ended>& ended, int64_t end_us) {
   StoreBatch batch;
-  struct Settled {
-    State state;
-    int64_t due_us;
-  };
   std::vector<Settled> settled;
   settled.reserve(ended.size());
   for (Ended& e : ended) {
@@ -293,7 +305,7 @@ Status LeaseBroker::StoreEnds(std::vector<Ended>& ended, int64_t end_us) {
     if (e.worker_error && outcome.code != StatusCode::kDeadlineExceeded) {
       outcome.error = std::move(worker_error);
     }
-    settled.push_back({outcome.to, outcome.next_attempt_us});
+    settled.push_back({task, outcome.to, outcome.next_attempt_us});
     AppendStart(batch, cmd.id, task->state, e.held.attempt, e.held.start_us, e.held.worker);
     AppendOutcome(batch, cmd.id, e.held.attempt, end_us, e.held.worker, std::move(outcome));
   }
@@ -312,8 +324,8 @@ Status LeaseBroker::StoreEnds(std::vector<Ended>& ended, int64_t end_us) {
     if (!task->ordered() && task->type->options.max_concurrency_per_key != 0) {
       env_.limiter.Release(task->command->key);
     }
-    settle_(task, settled[i].state, settled[i].due_us, ended.size());
   }
+  settle_(settled);
   return s;
 }
 

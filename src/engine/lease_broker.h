@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,10 +32,15 @@ namespace cmdq::engine {
 
 class LeaseBroker {
  public:
-  // Hands a task whose outcome is stored back to its partition's owner: `state` is
-  // succeeded, failed (retry at `due_us`), dead or... as BatchRunner would settle it.
-  // `together`: how many tasks this store write settled (a hint for where to handle them).
-  using SettleFn = std::function<void(Task* task, State state, int64_t due_us, size_t together)>;
+  // A task whose outcome is stored: `state` is succeeded, failed (retry at `due_us`),
+  // dead or... as BatchRunner would settle it.
+  struct Settled {
+    Task* task;
+    State state;
+    int64_t due_us;
+  };
+  // Hands the tasks one store write settled back to their partitions' owners.
+  using SettleFn = std::function<void(std::span<const Settled> settled)>;
   using ExpiredFn = std::function<void(std::string_view type)>;
   // BusOptions::on_leased: called under the broker's lock.
   using LeasedFn = std::function<void(std::string_view type, int64_t waited_ns)>;
@@ -44,7 +50,9 @@ class LeaseBroker {
 
   // --- the partition's owner ---
   // Takes a runnable task of a remote type; it waits for a lease.
-  void Offer(Task* task);
+  void Offer(Task* task) { OfferAll(std::span<Task* const>(&task, 1)); }
+  // The same for many: one lock for all, and as many waiting listeners woken as tasks.
+  void OfferAll(std::span<Task* const> tasks);
 
   // --- any thread ---
   struct Ask {
@@ -110,8 +118,9 @@ class LeaseBroker {
   bool OfferedLocked(const TypeEntry* type) const;
   bool AnyOfferedLocked(const std::vector<const TypeEntry*>& types) const;
   // Wakes the longest-waiting listener of `type` (any of `types`, when given several),
-  // and the next while one turns out to be gone. Takes the lock itself.
-  void WakeOne(const std::vector<const TypeEntry*>& types);
+  // and the next while one turns out to be gone. Takes the lock itself. False when no
+  // listener was left to wake.
+  bool WakeOne(const std::vector<const TypeEntry*>& types);
   void RecomputeExpiryLocked();
   // Stores the ends (one write), then tells the bus and hands the tasks back.
   Status StoreEnds(std::vector<Ended>& ended, int64_t end_us);
