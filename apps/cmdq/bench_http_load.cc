@@ -45,8 +45,12 @@ void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   uint64_t ok = 0;
   if (results) {
     for (const Result<CommandId>& r : *results) ok += r.has_value();
+  } else if (const StatusCode code = results.error().code();
+             code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) {
+    fmt::print(stderr, "cmdq bench: submit: {}\n", results.error().ToString());  // and go on
   } else {
-    fmt::print(stderr, "cmdq bench: submit: {}\n", results.error().ToString());
+    tally.Refuse(Status(code, fmt::format("the server refused a submit of {} commands: {}", n,
+                                          results.error().message())));
   }
   tally.acknowledged.fetch_add(ok, std::memory_order_release);
   tally.submit_errors.fetch_add(n - ok, std::memory_order_relaxed);
@@ -60,7 +64,7 @@ void RunClosedLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& 
   if (!client) return;
   FastRandom random(3000 + index);
   uint64_t sequence = static_cast<uint64_t>(index) << 32;
-  for (uint64_t n; (n = plan.loop.Claim(tally.claimed)) != 0;) {
+  for (uint64_t n; !tally.refused.load() && (n = plan.loop.Claim(tally.claimed)) != 0;) {
     plan.loop.AwaitRoom(tally.acknowledged, tally.done, n);
     const int64_t now = SteadyNs(SteadyClock::now());
     std::vector<Command> batch;
@@ -93,7 +97,7 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   std::vector<Command> batch;
   for (;;) {
     const auto now = SteadyClock::now();
-    if (now >= plan.loop.stop_submitting) return;
+    if (now >= plan.loop.stop_submitting || tally.refused.load()) return;
     const auto due = static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1;
     if (due <= sent) {
       std::this_thread::sleep_until(std::max(due_at(sent), last_send + kMinGap));

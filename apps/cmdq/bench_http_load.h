@@ -15,10 +15,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "closed_loop.h"
+#include "cmdq/status.h"
 #include "latency_histogram.h"
 #include "workload_data.h"
 
@@ -36,12 +38,28 @@ struct HttpTally {
   std::atomic<uint64_t> requests{0};  // HTTP requests of producers and workers
   std::atomic<int64_t> last_done_ns{0};
   std::atomic<bool> stop_workers{false};
+  // A submit the server refused outright (a batch over its limit, an unknown type, no
+  // access): retrying cannot help, so the producers stop and the run fails with it.
+  void Refuse(Status why) {
+    std::lock_guard lock(refusal_mu);
+    if (refused.exchange(true)) return;
+    refusal = std::move(why);
+  }
+  Status Refusal() const {
+    std::lock_guard lock(refusal_mu);
+    return refusal;
+  }
+  std::atomic<bool> refused{false};
   LatencyHistogram latency;
   // Where submit->done goes, per stage (per command; submit_rtt per request):
   LatencyHistogram send_late;       // open loop: a batch's oldest command, due to sent
   LatencyHistogram submit_rtt;      // a producer's submit request, sent to answered
   LatencyHistogram to_leased;       // submitted (its stamp) to a worker holding its lease
   LatencyHistogram completion_rtt;  // leased to its completion acknowledged
+
+ private:
+  mutable std::mutex refusal_mu;
+  Status refusal;
 };
 
 struct HttpLoadPlan {

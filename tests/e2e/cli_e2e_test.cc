@@ -1,6 +1,8 @@
 // The CLI against a real `cmdq serve`: output, --json, and the exit codes of docs/cli.md.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "e2e/client_e2e_support.h"
 
 namespace cmdq::testing {
@@ -58,6 +60,17 @@ TEST_F(CliE2e, ExitCodesTellScriptsWhatHappened) {
       "submit --type cmdq.fail --key cli-dead --payload '{\"times\":5}' --max-attempts 1 --wait "
       "5s");
   EXPECT_EQ(dead.exit_code, 7) << dead.output;
+}
+
+// A bench whose submits the server refuses outright stops at the first refusal with one
+// clear error, instead of printing one per batch until its time runs out.
+TEST_F(CliE2e, BenchStopsAtASubmitTheServerRefuses) {
+  CliRun run = Cmdq("bench --workload W1.sat --transport http --batch 2000 --seconds 20 --json");
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("a batch holds at most 1000 commands"), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("--batch"), std::string::npos) << run.output;
+  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
 }
 
 TEST(CliNoServer, AnUnreachableServerIsUnavailable) {
