@@ -1,5 +1,6 @@
 #include "protocol/json_writer.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "protocol/base64.h"
@@ -105,6 +106,17 @@ JsonWriter& JsonWriter::String(std::string_view text) {
 }
 
 void JsonWriter::AppendEscaped(std::string_view text) {
+  // Most strings (member names, ids, tokens, types, keys) are short plain ASCII: one scan
+  // tells, and they are copied as they are, without the UTF-8 validator's call.
+  if (std::all_of(text.begin(), text.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+      })) {
+    out_.push_back('"');
+    out_.append(text);
+    out_.push_back('"');
+    return;
+  }
   // Valid UTF-8 is the rule (everything the API parsed was checked); sanitizing copies
   // only strings that a C++ caller stored as arbitrary bytes.
   std::string sanitized;

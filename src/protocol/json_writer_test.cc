@@ -24,6 +24,33 @@ TEST(JsonWriter, EscapesStrings) {
   EXPECT_TRUE(json::IsJsonText(w.str()));
 }
 
+// Every byte value inside an otherwise plain string: plain ASCII is copied, the rest
+// is escaped or (a lone byte over 0x7f is not UTF-8) replaced.
+TEST(JsonWriter, JudgesEveryByteValueInAPlainString) {
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    std::string expected = "\"x";
+    if (c == '"') {
+      expected += "\\\"";
+    } else if (c == '\\') {
+      expected += "\\\\";
+    } else if (b < 0x20) {
+      JsonWriter one;
+      one.String(std::string(1, c));
+      expected += one.str().substr(1, one.str().size() - 2);  // as EscapesStrings checks
+      EXPECT_EQ(expected.find('\\'), 2u) << b;
+    } else if (b >= 0x80) {
+      expected += "\xEF\xBF\xBD";
+    } else {
+      expected += c;
+    }
+    expected += "y\"";
+    JsonWriter w;
+    w.String(std::string("x") + c + "y");
+    EXPECT_EQ(w.str(), expected) << "byte " << b;
+  }
+}
+
 TEST(JsonWriter, ReplacesInvalidUtf8) {
   JsonWriter w;
   w.String(
