@@ -40,7 +40,8 @@ void AddHttpOptions(CLI::App& cmd, BenchOptions& options) {
                  "http: a running server (its types must include bench.noop, run by remote "
                  "workers). Default: start `cmdq serve` on 127.0.0.1:0 and stop it after");
   cmd.add_option("--durability", options.durability,
-                 "http: the started server's durability: D1 (RocksDB, synced) or none (memory)")
+                 "http: the started server's durability: D1 (RocksDB, synced) or none (memory); "
+                 "with --target, the target's as you state it (it only labels the result)")
       ->check(CLI::IsMember({"D1", "none"}))
       ->capture_default_str();
   cmd.add_option("--rate", options.rate, "W1.10k: commands/s offered")
