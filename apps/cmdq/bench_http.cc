@@ -171,10 +171,7 @@ Result<BenchResult> RunHttpBench(const BenchOptions& options) {
   if (server) {
     if (Status stopped = server->Stop(); !stopped.ok() && driven.ok()) driven = stopped;
   }
-  if (tally->refused.load()) {
-    const Status why = tally->Refusal();
-    return Error(Status(why.code(), why.message() + " (see --batch and the server's limits)"));
-  }
+  if (tally->refused.load()) return Error(tally->Refusal());
   if (!driven.ok()) return Error(driven);
   return MakeResult(options, plan, *tally, costs);
 }

@@ -36,6 +36,21 @@ int64_t StampOf(const std::string& payload) {
   return stamp;
 }
 
+// A failure that a later submit may not meet: the server unavailable, an answer too
+// late, or its rate limit (429: ResourceExhausted without a field; the request-size
+// limits, 413, name one).
+bool Transient(const Status& error) {
+  switch (error.code()) {
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+      return true;
+    case StatusCode::kResourceExhausted:
+      return error.field().empty();
+    default:
+      return false;
+  }
+}
+
 void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   const uint64_t n = batch.size();
   const auto sent = SteadyClock::now();
@@ -45,12 +60,16 @@ void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   uint64_t ok = 0;
   if (results) {
     for (const Result<CommandId>& r : *results) ok += r.has_value();
-  } else if (const StatusCode code = results.error().code();
-             code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) {
+  } else if (Transient(results.error())) {
     fmt::print(stderr, "cmdq bench: submit: {}\n", results.error().ToString());  // and go on
   } else {
-    tally.Refuse(Status(code, fmt::format("the server refused a submit of {} commands: {}", n,
-                                          results.error().message())));
+    const Status& error = results.error();
+    tally.Refuse(
+        Status(error.code(),
+               fmt::format("the server refused a submit of {} commands: {}{}", n, error.message(),
+                           error.code() == StatusCode::kResourceExhausted
+                               ? " (see --batch and the server's limits)"
+                               : "")));
   }
   tally.acknowledged.fetch_add(ok, std::memory_order_release);
   tally.submit_errors.fetch_add(n - ok, std::memory_order_relaxed);

@@ -76,18 +76,20 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
 }
 
 void AsyncEngine::Enqueue(std::span<Task* const> tasks) {
-  std::vector<Partition*> remote;
+  // Reserved before any push: once a task is pushed, it must reach a scheduling call.
+  std::vector<Partition*> remote, local;
+  remote.reserve(tasks.size());
+  local.reserve(tasks.size());
   for (Task* task : tasks) {
     Partition& p = *partitions_[task->partition];
     const bool is_remote = task->type->remote;  // once pushed, a worker may run and free it
     p.PushTask(task);
-    if (is_remote) {
-      remote.push_back(&p);
-    } else {
-      run_queue_.Schedule(p);
-    }
+    (is_remote ? remote : local).push_back(&p);
   }
+  // Remote ones first: a worker that claimed a partition for an in-process task would
+  // offer its remote tasks only after running that task.
   HandleRemote(remote);
+  for (Partition* p : local) run_queue_.Schedule(*p);
 }
 
 void AsyncEngine::HandleRemote(std::vector<Partition*>& remote) {
@@ -98,6 +100,10 @@ void AsyncEngine::HandleRemote(std::vector<Partition*>& remote) {
   // Counted before running_ is read, and Stop clears running_ before it waits for the
   // count to fall: either this call sees the stop, or Stop waits until it let go.
   inline_owners_.fetch_add(1);
+  struct LetGo {
+    std::atomic<int>& owners;
+    ~LetGo() { owners.fetch_sub(1); }
+  } let_go{inline_owners_};
   for (Partition* p : remote) {
     if (!running_.load()) {
       run_queue_.Schedule(*p);
@@ -105,7 +111,6 @@ void AsyncEngine::HandleRemote(std::vector<Partition*>& remote) {
       OfferReadyHeads(*p);
     }  // else its holder drains the inbox
   }
-  inline_owners_.fetch_sub(1);
 }
 
 void AsyncEngine::WaitInlineOwners() {

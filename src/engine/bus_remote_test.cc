@@ -300,8 +300,14 @@ TEST(BusRemote, LeaseRefusesTypesThatAreNotRemote) {
 // costs milliseconds on a busy machine): with the only bus worker held in a handler,
 // all of them are leasable as soon as the call returns.
 TEST(BusRemote, BatchesAreOfferedByTheThreadThatStoredThem) {
-  auto bus = MakeBus(BusOptions{.partitions = 8, .workers = 1});
+  // The gate outlives the bus, and opens before the bus stops even when an assertion
+  // returns early: the held handler must end for Stop to.
   testing::Gate gate;
+  auto bus = MakeBus(BusOptions{.partitions = 8, .workers = 1});
+  struct OpenAtExit {
+    testing::Gate& gate;
+    ~OpenAtExit() { gate.Open(); }
+  } open_at_exit{gate};
   std::atomic<bool> holding{false};
   Handler hold{.execute = [&](const HandlerContext&) -> Result<std::string> {
     holding.store(true);
@@ -336,7 +342,24 @@ TEST(BusRemote, BatchesAreOfferedByTheThreadThatStoredThem) {
   auto second = bus->Lease(Ask(1000), 0ms);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->size(), keys.size());  // and then each key's second
-  gate.Open();
+
+  // A batch that also puts an in-process command in the remote one's partition: the
+  // remote one is still offered at once, not after a worker has run the other.
+  const std::string remote_key = "fresh-" + keys[0];  // no command of it is leased
+  std::string local_key;
+  for (int k = 0; local_key.empty(); ++k) {
+    std::string key = "local-" + std::to_string(k);
+    if (PartitionOf(key, 8) == PartitionOf(remote_key, 8)) local_key = std::move(key);
+  }
+  ASSERT_NE(PartitionOf(remote_key, 8), PartitionOf("holder", 8));
+  std::vector<Command> mixed;
+  mixed.push_back(Cmd(kType, remote_key));
+  mixed.push_back(Cmd("local", local_key));
+  ASSERT_EQ(bus->SubmitBatch(std::move(mixed)).size(), 2u);
+  auto third = bus->Lease(Ask(1000), 0ms);
+  ASSERT_TRUE(third.has_value());
+  ASSERT_EQ(third->size(), 1u);
+  EXPECT_EQ(third->front().command->key, remote_key);
 }
 
 TEST(BusRemote, RemoteTypesNeedAnAsyncMode) {

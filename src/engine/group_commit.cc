@@ -97,6 +97,11 @@ uint64_t GroupCommitter::writes() const {
   return writes_;
 }
 
+size_t GroupCommitter::waiting() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
 uint64_t GroupCommitter::batches() const {
   std::lock_guard lock(mu_);
   return batches_;

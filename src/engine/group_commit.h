@@ -32,6 +32,7 @@ class GroupCommitter {
   // Figures for metrics and benchmarks.
   uint64_t writes() const;   // synced writes made
   uint64_t batches() const;  // Commit calls served
+  size_t waiting() const;    // writers queued now, not yet taken into a group
 
  private:
   struct Writer {

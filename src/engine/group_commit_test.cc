@@ -92,15 +92,14 @@ struct Writers {
 // The store syncs one write at a time: small writers that come while a write is in
 // flight wait for it, and then share one write, rather than each paying an fsync.
 TEST(GroupCommit, SmallWritersWaitForTheWriteInFlightAndShareTheNext) {
-  CountingStore store(1);
+  CountingStore store(2);  // a second write, if one started, would be held too
   GroupCommitter gc(store, true);
   {
     Writers writers(gc, store);
     writers.Start(1, 1);
     ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 1; }));
     for (uint64_t i = 0; i < 8; ++i) writers.Start(100 + 10 * i, 3);
-    // Give them time to (wrongly) start a write of their own beside the held one.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(testing::Eventually([&] { return gc.waiting() == 8; }));
     EXPECT_EQ(store.held_.load(), 1);
     EXPECT_EQ(gc.batches(), 0u);
   }
@@ -121,7 +120,7 @@ TEST(GroupCommit, ALargeGroupIsWrittenBesideTheWriteInFlight) {
     writers.Start(1000, 64);  // not held back by the first
     ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
     for (uint64_t i = 0; i < 7; ++i) writers.Start(100 + i, 1);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(testing::Eventually([&] { return gc.waiting() == 7; }));
     EXPECT_EQ(gc.batches(), 0u);
   }
   EXPECT_EQ(store.items_, 72u);
@@ -169,7 +168,9 @@ TEST(GroupCommit, EveryMemberOfAGroupGetsItsFailureAndItsOwnItemsBack) {
   threads.emplace_back(writer, 2, 64);  // large enough to be written beside the first
   ASSERT_TRUE(testing::Eventually([&] { return store.held_.load() == 2; }));
   for (int i = 0; i < 7; ++i) threads.emplace_back(writer, 10 + i, 1 + i % 3);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // All seven queue behind the held writes, so they form one group (EXPECT: on a
+  // failure the threads are still let go and joined).
+  EXPECT_TRUE(testing::Eventually([&] { return gc.waiting() == 7; }));
   store.release_.store(true);
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 9);
