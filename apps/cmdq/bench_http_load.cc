@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cmdq/client.h"
+#include "submit_refusal.h"
 
 namespace cmdq::app {
 namespace {
@@ -36,21 +37,6 @@ int64_t StampOf(const std::string& payload) {
   return stamp;
 }
 
-// A failure that a later submit may not meet: the server unavailable, an answer too
-// late, or its rate limit (429: ResourceExhausted without a field; the request-size
-// limits, 413, name one).
-bool Transient(const Status& error) {
-  switch (error.code()) {
-    case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded:
-      return true;
-    case StatusCode::kResourceExhausted:
-      return error.field().empty();
-    default:
-      return false;
-  }
-}
-
 void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   const uint64_t n = batch.size();
   const auto sent = SteadyClock::now();
@@ -60,7 +46,7 @@ void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   uint64_t ok = 0;
   if (results) {
     for (const Result<CommandId>& r : *results) ok += r.has_value();
-  } else if (Transient(results.error())) {
+  } else if (IsTransientSubmitError(results.error())) {
     fmt::print(stderr, "cmdq bench: submit: {}\n", results.error().ToString());  // and go on
   } else {
     const Status& error = results.error();
