@@ -76,6 +76,17 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
 }
 
 void AsyncEngine::Enqueue(std::span<Task* const> tasks) {
+  if (tasks.size() == 1) {  // a lone submit: no lists to allocate on its hot path
+    Partition* p = partitions_[tasks[0]->partition].get();
+    const bool is_remote = tasks[0]->type->remote;  // once pushed, a worker may free it
+    p->PushTask(tasks[0]);
+    if (is_remote) {
+      HandleRemote(std::span<Partition*>(&p, 1));
+    } else {
+      run_queue_.Schedule(*p);
+    }
+    return;
+  }
   // Reserved before any push: once a task is pushed, it must reach a scheduling call.
   std::vector<Partition*> remote, local;
   remote.reserve(tasks.size());
@@ -92,11 +103,11 @@ void AsyncEngine::Enqueue(std::span<Task* const> tasks) {
   for (Partition* p : local) run_queue_.Schedule(*p);
 }
 
-void AsyncEngine::HandleRemote(std::vector<Partition*>& remote) {
-  if (remote.size() > 1) {
-    std::sort(remote.begin(), remote.end());
-    remote.erase(std::unique(remote.begin(), remote.end()), remote.end());
-  }
+void AsyncEngine::HandleRemote(std::span<Partition*> remote) {
+  if (remote.empty()) return;
+  std::sort(remote.begin(), remote.end());
+  remote =
+      remote.first(static_cast<size_t>(std::unique(remote.begin(), remote.end()) - remote.begin()));
   // Counted before running_ is read, and Stop clears running_ before it waits for the
   // count to fall: either this call sees the stop, or Stop waits until it let go.
   inline_owners_.fetch_add(1);

@@ -72,7 +72,7 @@ class AsyncEngine {
   // handles it itself (OfferReadyHeads), once for all its new tasks: a worker's wake-up
   // costs two context switches and, on a busy machine, milliseconds before the remote
   // worker hears of the task (1.6% of W1.10k's commands went that way, p50 1 ms).
-  void HandleRemote(std::vector<Partition*>& remote);
+  void HandleRemote(std::span<Partition*> remote);
   // The caller holds `p` (its `scheduled` flag): offers the ready heads of remote types to
   // the broker, then lets go, or hands `p` to a worker if in-process work is ready.
   void OfferReadyHeads(Partition& p);

@@ -348,8 +348,7 @@ void Bus::Impl::StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
                               std::span<Result<CommandId>*> results) {
   const Status w = batch.empty() ? Status::Ok() : WriteBatch(batch);
   batch.Clear();
-  std::vector<engine::Task*> queued;
-  queued.reserve(tasks.size());
+  size_t queued = 0;  // the stored tasks, moved to the front of `tasks`
   for (size_t i = 0; i < tasks.size(); ++i) {
     engine::Task* task = tasks[i];
     if (!task) continue;
@@ -363,10 +362,10 @@ void Bus::Impl::StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
       continue;
     }
     *results[i] = task->id();  // before the task is queued: a worker may then free it
-    queued.push_back(task);
+    tasks[queued++] = task;
   }
   // All at once: each partition is then seen to once for all of its new tasks.
-  engine_->Enqueue(queued);
+  engine_->Enqueue(tasks.first(queued));
 }
 
 Result<std::string> Bus::Impl::Execute(Command command, std::chrono::milliseconds timeout) {

@@ -90,6 +90,7 @@ class Bus::Impl {
                std::vector<Result<CommandId>*>& results, Room room);
   // Writes `batch` (the commands of `tasks`, in order) in one store write, then queues
   // the tasks, or on failure gives their room and idempotency keys back; fills `results`.
+  // Uses `tasks` as its scratch (the caller drops them after).
   void StoreAndQueue(StoreBatch& batch, std::span<engine::Task*> tasks,
                      std::span<Result<CommandId>*> results);
   Status WriteBatch(StoreBatch& batch);
