@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/utilities/options_util.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +74,19 @@ TEST(RocksDbOpen, CreatesAMissingDirectoryOnlyWhenAllowed) {
   EXPECT_TRUE(OpenStatus(options).ok()) << OpenStatus(options).ToString();
   options.create_if_missing = false;
   EXPECT_TRUE(OpenStatus(options).ok()) << OpenStatus(options).ToString();  // now it exists
+}
+
+// What the store told RocksDB, as RocksDB itself recorded it in the OPTIONS file.
+TEST(RocksDbOpen, WritesTableFilesBackAMibAtATime) {
+  TempDir dir;
+  MakeStore(dir.Sub("db"), 1);
+  rocksdb::ConfigOptions config;
+  config.ignore_unknown_options = true;
+  rocksdb::DBOptions db;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  ASSERT_TRUE(rocksdb::LoadLatestOptions(config, dir.Sub("db"), &db, &families).ok());
+  EXPECT_EQ(db.bytes_per_sync, uint64_t{1} << 20);
+  EXPECT_TRUE(db.strict_bytes_per_sync);
 }
 
 TEST(RocksDbOpen, RefusesAnEmptyPathAndAFile) {
