@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <thread>
 
@@ -97,13 +98,25 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   // Between sends the producer sleeps until its next command is due, but at least this
   // long after the last send, so that at high rates commands still go in small batches.
   constexpr auto kMinGap = std::chrono::microseconds(200);
+  // Every command due before the stop is sent, also one the machine let fall behind:
+  // what is offered is the rate times the seconds, not what a late thread got out. (A
+  // server that stops answering leaves the rest unsent after kCatchUp.)
+  constexpr auto kCatchUp = std::chrono::seconds(5);
+  // Of the run's commands 0, 1, 2... this producer sends index, index + producers...
+  const auto offered = static_cast<uint64_t>(
+      std::llround(plan.rate * double(SteadyNs(plan.loop.stop_submitting) - start) / 1e9));
+  const uint64_t my_commands = (offered + plan.producers - 1 - index) / plan.producers;
   uint64_t sent = 0;
   auto last_send = SteadyClock::now();
   std::vector<Command> batch;
   for (;;) {
     const auto now = SteadyClock::now();
-    if (now >= plan.loop.stop_submitting || tally.refused.load()) return;
-    const auto due = static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1;
+    if (sent >= my_commands || now >= plan.loop.stop_submitting + kCatchUp ||
+        tally.refused.load()) {
+      return;
+    }
+    const auto due = std::min(
+        my_commands, static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1);
     if (due <= sent) {
       std::this_thread::sleep_until(std::max(due_at(sent), last_send + kMinGap));
       continue;

@@ -73,6 +73,18 @@ TEST_F(CliE2e, BenchStopsAtASubmitTheServerRefuses) {
   EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
 }
 
+// Open loop: what is offered is the rate times the seconds. Submitting one command per
+// request, the producers fall behind that rate; they still send every command due before
+// the stop (before, they stopped at the stop and the run offered fewer).
+TEST(CliOwnServer, AnOpenLoopBenchOffersEveryCommandDueBeforeItsStop) {
+  CliRun run = RunCmdq(
+      "bench --workload W1.10k --rate 20000 --seconds 1 --batch 1 --transport http "
+      "--durability none --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find(R"("commands": 20000,)"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(R"("lost": 0,)"), std::string::npos) << run.output;
+}
+
 TEST(CliNoServer, AnUnreachableServerIsUnavailable) {
   // Port 9 (discard) on loopback: nothing listens there on a test machine.
   CliRun run = RunCmdq("get 0000000000000abc --target http://127.0.0.1:9");
