@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "cmdq/rocksdb_store.h"
+#include "store/rocksdb/direct_io.h"
 #include "store/rocksdb/test_dir.h"
 
 namespace cmdq::rocksdb_store {
@@ -87,6 +88,8 @@ TEST(RocksDbOpen, WritesTableFilesBackAMibAtATime) {
   ASSERT_TRUE(rocksdb::LoadLatestOptions(config, dir.Sub("db"), &db, &families).ok());
   EXPECT_EQ(db.bytes_per_sync, uint64_t{1} << 20);
   EXPECT_TRUE(db.strict_bytes_per_sync);
+  // The directory's file system decides whether tables are written with O_DIRECT.
+  EXPECT_EQ(db.use_direct_io_for_flush_and_compaction, SupportsDirectIo(dir.path()));
 }
 
 TEST(RocksDbOpen, RefusesAnEmptyPathAndAFile) {
