@@ -10,6 +10,7 @@
 // Throughput counts from the first submit to the last acknowledged completion.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <thread>
 
 #include "bench_http_load.h"
@@ -38,7 +39,7 @@ HttpLoadPlan MakePlan(const BenchOptions& options, const std::string& target) {
   } else {
     plan.rate = options.workload == "W2" ? double(options.users) : options.rate;
     plan.round_robin = options.workload == "W2";
-    plan.loop.commands = static_cast<uint64_t>(plan.rate * options.max_seconds);
+    plan.loop.commands = static_cast<uint64_t>(std::llround(plan.rate * options.max_seconds));
   }
   plan.start = SteadyClock::now();
   plan.loop.stop_submitting = plan.start + std::chrono::seconds(options.max_seconds);

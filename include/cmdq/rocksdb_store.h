@@ -55,6 +55,11 @@ struct RocksDbStoreOptions {
   bool compress_commands = false;
   // See WalRecovery.
   WalRecovery wal_recovery = WalRecovery::kTolerateTornTail;
+  // Write table files (flushes, compactions) with O_DIRECT when the directory's file
+  // system takes it (probed at open), so they neither copy through the page cache nor
+  // sit in it in front of the log's fsyncs (docs/decisions/0066). false: always through
+  // the page cache, a MiB at a time (0065).
+  bool direct_table_writes = true;
   // Write the key and type index entries at insert (List by key or type uses them).
   // false saves an entry per command and per index on the hot path but makes List by key
   // or type scan the records newest-first within List's scan budget.

@@ -1,9 +1,10 @@
 #include "store/rocksdb/direct_io.h"
 
 #include <gtest/gtest.h>
-#include <sys/vfs.h>
+#include <rocksdb/utilities/options_util.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cmdq/rocksdb_store.h"
 #include "store/rocksdb/test_dir.h"
@@ -13,32 +14,43 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr long kTmpfsMagic = 0x01021994;
-
-// A fresh directory on tmpfs (which refuses O_DIRECT), or "" when there is none.
-std::string TmpfsDir() {
-  struct statfs s {};
-  if (::statfs("/dev/shm", &s) != 0 || s.f_type != kTmpfsMagic) return "";
-  std::string dir = "/dev/shm/cmdq-direct-io-XXXXXX";
-  return ::mkdtemp(dir.data()) != nullptr ? dir : "";
+// What RocksDB recorded in the store's OPTIONS file.
+bool DirectIoRecorded(const std::string& path) {
+  rocksdb::ConfigOptions config;
+  config.ignore_unknown_options = true;
+  rocksdb::DBOptions db;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  EXPECT_TRUE(rocksdb::LoadLatestOptions(config, path, &db, &families).ok());
+  return db.use_direct_io_for_flush_and_compaction;
 }
 
 TEST(DirectIo, TheProbeLeavesNothingBehind) {
   testing::TempDir dir;
   SupportsDirectIo(dir.path());
   EXPECT_TRUE(fs::is_empty(dir.path()));
+  EXPECT_FALSE(SupportsDirectIo(dir.Sub("missing")));
 }
 
-// tmpfs refuses O_DIRECT before Linux 6.6 (Debian 12's own kernel is 6.1) and takes it
-// after: either way a store there goes on writing through memtable flushes, and
-// everything reads back after a reopen.
-TEST(DirectIo, AStoreOnTmpfsFlushesItsTables) {
-  const std::string dir = TmpfsDir();
-  if (dir.empty()) GTEST_SKIP() << "no tmpfs at /dev/shm";
-  RecordProperty("direct_io", SupportsDirectIo(dir) ? "yes" : "no");
+// A probe file a crash left behind does not make the directory someone else's.
+TEST(DirectIo, AProbeFileLeftBehindIsNoObstacle) {
+  testing::TempDir dir;
+  fs::create_directories(dir.Sub("db"));
+  std::ofstream(dir.Sub("db") + "/" + kDirectIoProbeName) << "";
+  auto store = OpenRocksDbStore(testing::TestOptions(dir.Sub("db")));
+  EXPECT_TRUE(store.has_value()) << store.error().ToString();
+}
+
+// Direct or through the page cache, a store writes on through memtable flushes and
+// reads everything back after a reopen.
+class TableWrites : public ::testing::TestWithParam<bool> {};
+
+TEST_P(TableWrites, GoOnThroughFlushesAndReadBack) {
+  testing::TempDir dir;
+  RocksDbStoreOptions options = testing::TestOptions(dir.Sub("db"));
+  options.direct_table_writes = GetParam();
   constexpr uint64_t kCommands = 3000;  // ~6 MB of payloads: more than one 4 MB memtable
   {
-    auto store = OpenRocksDbStore(testing::TestOptions(dir + "/db"));
+    auto store = OpenRocksDbStore(options);
     ASSERT_TRUE(store.has_value()) << store.error().ToString();
     for (uint64_t id = 1; id <= kCommands; ++id) {
       auto c = std::make_shared<Command>(*testing::MakeCommand(id));
@@ -48,20 +60,22 @@ TEST(DirectIo, AStoreOnTmpfsFlushesItsTables) {
       ASSERT_TRUE((*store)->Write(b, {.sync = true}).ok()) << "command " << id;
     }
   }
-  auto store = OpenRocksDbStore(testing::TestOptions(dir + "/db"));
+  EXPECT_EQ(DirectIoRecorded(dir.Sub("db")), GetParam() && SupportsDirectIo(dir.path()));
+  auto store = OpenRocksDbStore(options);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   auto first = (*store)->Get(CommandId(1));
   ASSERT_TRUE(first.has_value()) << first.error().ToString();
   EXPECT_EQ(first->command.payload, std::string(2048, 'b'));
   EXPECT_TRUE((*store)->Get(CommandId(kCommands)).has_value());
   int tables = 0;
-  for (const auto& entry : fs::directory_iterator(dir + "/db")) {
+  for (const auto& entry : fs::directory_iterator(dir.Sub("db"))) {
     tables += entry.path().extension() == ".sst";
   }
   EXPECT_GT(tables, 0) << "no table file was written";
-  store->reset();
-  fs::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(DirectAndBuffered, TableWrites, ::testing::Bool(),
+                         [](const auto& test) { return test.param ? "Direct" : "Buffered"; });
 
 }  // namespace
 }  // namespace cmdq::rocksdb_store

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "store/rocksdb/direct_io.h"
+
 namespace cmdq::rocksdb_store {
 namespace {
 
@@ -28,7 +30,8 @@ Status NotWritable(const std::string& path, const fs::path& dir) {
 
 // Files RocksDB leaves even when it created no database (an open that failed early).
 bool Harmless(const std::string& name) {
-  return name == "LOCK" || name == "LOG" || name.starts_with("LOG.old.");
+  return name == "LOCK" || name == "LOG" || name.starts_with("LOG.old.") ||
+         name == kDirectIoProbeName;
 }
 
 bool LooksLikeRocksDb(const std::string& name) {

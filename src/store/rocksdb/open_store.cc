@@ -247,7 +247,8 @@ Result<std::unique_ptr<Store>> OpenRocksDbStore(RocksDbStoreOptions options) {
           {StatusCode::kIoError, "cannot create data directory " + path + ": " + ec.message()});
     }
   }
-  db_options.use_direct_io_for_flush_and_compaction = rocksdb_store::SupportsDirectIo(path);
+  db_options.use_direct_io_for_flush_and_compaction =
+      options.direct_table_writes && rocksdb_store::SupportsDirectIo(path);
   auto s = rocksdb::DB::Open(db_options, path, families, &cfs, &raw);
   if (!s.ok())
     return Error(create ? OpenError(s, path) : ExistingOpenError(s, db_options, families, path));
