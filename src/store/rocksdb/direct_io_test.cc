@@ -1,7 +1,6 @@
 #include "store/rocksdb/direct_io.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/utilities/options_util.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,16 +12,6 @@ namespace cmdq::rocksdb_store {
 namespace {
 
 namespace fs = std::filesystem;
-
-// What RocksDB recorded in the store's OPTIONS file.
-bool DirectIoRecorded(const std::string& path) {
-  rocksdb::ConfigOptions config;
-  config.ignore_unknown_options = true;
-  rocksdb::DBOptions db;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  EXPECT_TRUE(rocksdb::LoadLatestOptions(config, path, &db, &families).ok());
-  return db.use_direct_io_for_flush_and_compaction;
-}
 
 TEST(DirectIo, TheProbeLeavesNothingBehind) {
   testing::TempDir dir;
@@ -60,7 +49,8 @@ TEST_P(TableWrites, GoOnThroughFlushesAndReadBack) {
       ASSERT_TRUE((*store)->Write(b, {.sync = true}).ok()) << "command " << id;
     }
   }
-  EXPECT_EQ(DirectIoRecorded(dir.Sub("db")), GetParam() && SupportsDirectIo(dir.path()));
+  EXPECT_EQ(testing::RecordedDbOptions(dir.Sub("db")).use_direct_io_for_flush_and_compaction,
+            GetParam() && SupportsDirectIo(dir.path()));
   auto store = OpenRocksDbStore(options);
   ASSERT_TRUE(store.has_value()) << store.error().ToString();
   auto first = (*store)->Get(CommandId(1));

@@ -1,6 +1,7 @@
 #include "store/rocksdb/test_dir.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/utilities/options_util.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -85,6 +86,16 @@ void WriteMeta(const std::string& path, const std::string& name,
                               : db.Delete(rocksdb::WriteOptions(), cfs[1], name);
     if (!s.ok()) std::abort();
   });
+}
+
+rocksdb::DBOptions RecordedDbOptions(const std::string& path) {
+  rocksdb::ConfigOptions config;
+  config.ignore_unknown_options = true;
+  rocksdb::DBOptions db;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  const rocksdb::Status s = rocksdb::LoadLatestOptions(config, path, &db, &families);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return db;
 }
 
 }  // namespace cmdq::rocksdb_store::testing

@@ -48,6 +48,10 @@ using RawStoreFn =
     std::function<void(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs)>;
 void WithRawStore(const std::string& path, bool read_only, const RawStoreFn& f);
 
+// The database options of the store at `path` as RocksDB recorded them in its latest
+// OPTIONS file (what the store told RocksDB, after RocksDB's own adjustments).
+rocksdb::DBOptions RecordedDbOptions(const std::string& path);
+
 // Reads or sets (nullopt: deletes) a `meta` value of the closed store at `path`.
 std::optional<std::string> ReadMeta(const std::string& path, const std::string& name);
 void WriteMeta(const std::string& path, const std::string& name,
