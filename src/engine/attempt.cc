@@ -54,7 +54,9 @@ Outcome RunAttempt(TypeEntry& type, const Command& command, const AttemptSpec& s
 
 Outcome Judge(const TypeEntry& type, const AttemptSpec& spec, Result<std::string> r,
               int64_t end_us) {
-  if (r && spec.deadline_us != 0 && end_us > spec.deadline_us) {
+  // >=, as HandlerContext::expired() counts it: a handler that stopped because its
+  // deadline came must not then be judged in time.
+  if (r && spec.deadline_us != 0 && end_us >= spec.deadline_us) {
     r = Error(Status::DeadlineExceeded("the attempt ran past its timeout"));
   }
   Outcome out;

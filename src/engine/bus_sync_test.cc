@@ -136,6 +136,29 @@ TEST(SyncBus, AttemptPastItsTimeoutFails) {
   EXPECT_NE(r.error().message().find("timeout"), std::string::npos) << r.error().ToString();
 }
 
+TEST(SyncBus, AttemptThatEndsAtItsDeadlineHasTimedOut) {
+  // The handler sees expired() at the deadline's own microsecond; it must not then be
+  // judged in time.
+  ManualClock clock;
+  BusOptions o;
+  o.mode = Mode::kSync;
+  auto bus = MakeBus(o, &clock);
+  ASSERT_TRUE(
+      bus->Register("slow",
+                    Handler{.execute = [&](const HandlerContext& ctx) -> Result<std::string> {
+                      clock.Advance(20'000);
+                      EXPECT_TRUE(ctx.expired());
+                      return std::string("late");
+                    }},
+                    TypeOptions{.max_attempts = 1, .timeout = std::chrono::milliseconds(20)})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto r = bus->Execute(Cmd("slow", "k"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("ran past its timeout"), std::string::npos)
+      << r.error().ToString();
+}
+
 TEST(SyncBus, HandlerExceptionBecomesAnError) {
   auto bus = SyncBus();
   ASSERT_TRUE(bus->Register("throws",
