@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cmdq/client.h"
+#include "precise_sleep.h"
 #include "submit_refusal.h"
 
 namespace cmdq::app {
@@ -85,6 +86,7 @@ void RunClosedLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& 
 
 void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& data,
                          HttpTally& tally) {
+  UsePreciseSleeps();
   auto client = Connect(plan);
   if (!client) return;
   FastRandom random(4000 + index);
@@ -96,8 +98,10 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
     return plan.start + std::chrono::nanoseconds(static_cast<int64_t>(double(k) * ns_per_command));
   };
   // Between sends the producer sleeps until its next command is due, but at least this
-  // long after the last send, so that at high rates commands still go in small batches.
-  constexpr auto kMinGap = std::chrono::microseconds(200);
+  // long after the last send, so that at high rates (W2) commands still go in small
+  // batches. Well under 10k/s's interval per producer (200 µs): a producer that fell
+  // behind catches up at once, as the peers' driver (no gap) does.
+  constexpr auto kMinGap = std::chrono::microseconds(50);
   // Every command due before the stop is sent, also one the machine let fall behind:
   // what is offered is the rate times the seconds, not what a late thread got out. (A
   // server that stops answering leaves the rest unsent after kCatchUp.)

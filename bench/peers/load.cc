@@ -12,6 +12,7 @@
 
 #include "latency_histogram.h"
 #include "message.h"
+#include "precise_sleep.h"
 #include "workload_data.h"
 
 namespace cmdq::peers {
@@ -144,6 +145,7 @@ void ClosedLoopProducer(RunState& run, Producer& producer, int index, int batch,
 // W1.10k: producer `index` of `count` sends commands index, index + count, ... when due.
 void OpenLoopProducer(RunState& run, Producer& producer, int index, int count, int batch,
                       int64_t start_ns, int64_t stop_ns) {
+  app::UsePreciseSleeps();
   app::FastRandom random(1000 + index);
   std::vector<std::string> bodies;
   uint64_t next = index;
