@@ -130,9 +130,9 @@ TEST(DurableBus, TheOutcomesOfManyPartitionsShareASyncedWrite) {
   auto ids = bus->SubmitBatch(std::move(batch));
   for (auto& id : ids) ASSERT_EQ(bus->Wait(*id, 30s)->state, State::kSucceeded);
   // One write for the submits, then a few for 640 outcomes over 64 partitions (one write
-  // per partition made 66; under a sanitizer the 2 ms bound on a write's wait cuts some
-  // short, hence the margin).
-  EXPECT_LT(slow->writes_.load(), 40);
+  // per partition made 66). Under a sanitizer on a loaded machine the 2 ms bound on a
+  // write's wait cuts some groups short (42 writes seen once), hence the margin.
+  EXPECT_LT(slow->writes_.load(), 56);
 }
 
 // A partition joined to another's waiting outcomes runs only quick tasks: a slow handler

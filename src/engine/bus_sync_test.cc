@@ -193,7 +193,11 @@ TEST(SyncBus, IdempotencyKeyReturnsTheOriginalCommand) {
 }
 
 TEST(SyncBus, ScheduledCommandCancelledWhileItWaitsNeverRuns) {
-  auto bus = SyncBus();
+  // Its time comes only when the test moves the clock, after the cancel: no race.
+  ManualClock clock;
+  BusOptions o;
+  o.mode = Mode::kSync;
+  auto bus = MakeBus(o, &clock);
   std::atomic<int> calls{0};
   ASSERT_TRUE(
       bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
@@ -203,7 +207,7 @@ TEST(SyncBus, ScheduledCommandCancelledWhileItWaitsNeverRuns) {
           .ok());
   ASSERT_TRUE(bus->Start().ok());
   Command c = Cmd("t", "k");
-  c.not_before_us = SystemClock()->NowMicros() + 200'000;
+  c.not_before_us = clock.NowMicros() + 200'000;
   std::thread caller([&] {
     auto r = bus->Execute(std::move(c));
     EXPECT_FALSE(r.has_value());
@@ -214,6 +218,7 @@ TEST(SyncBus, ScheduledCommandCancelledWhileItWaitsNeverRuns) {
   }));
   const CommandId id = bus->List(ListQuery{.state = State::kScheduled})->records[0].command.id;
   ASSERT_TRUE(bus->Cancel(id).ok());
+  clock.Advance(300'000);
   caller.join();
   EXPECT_EQ(calls.load(), 0);
   EXPECT_EQ(bus->Get(id)->state, State::kCancelled);

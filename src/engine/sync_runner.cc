@@ -70,14 +70,20 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
   }
   const uint32_t budget_start = first_attempt - 1;
   for (uint32_t attempt = first_attempt;; ++attempt) {
-    if (from == State::kFailed || from == State::kScheduled) {
-      // It may have been cancelled while it waited for its time or its retry.
-      auto now = store_->Get(cmd->id);
-      if (now && now->state == State::kCancelled) {
+    const int64_t start_us = clock_->NowMicros();
+    // After a wait (for its time or its retry) it may have been cancelled: claim it with
+    // its own `running` write before the handler runs, so that a cancel either lands
+    // first (and the handler never runs) or finds it running (and is refused).
+    const bool claim = from == State::kFailed || from == State::kScheduled;
+    if (claim) {
+      engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
+      Status w = store_->Write(batch, WriteOptions{});
+      batch.Clear();
+      if (w.code() == StatusCode::kFailedPrecondition) {
         return SyncResult{State::kCancelled, {}, Status(StatusCode::kCancelled, "cancelled")};
       }
+      if (!w.ok()) return Error(w);
     }
-    const int64_t start_us = clock_->NowMicros();
     engine::AttemptSpec spec{.attempt = attempt,
                              .attempts_in_budget = attempt - budget_start,
                              .max_attempts = max_attempts,
@@ -87,18 +93,12 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
     SyncResult done{.state = out.to, .result = out.result, .error = Status::Ok()};
     if (out.to != State::kSucceeded) done.error = Status(out.code, out.error);
     const int64_t next = out.next_attempt_us;
-    engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
+    if (!claim) engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
     const int64_t end_us = out.end_us;
     engine::AppendOutcome(batch, cmd->id, attempt, end_us, kCallerWorker, std::move(out));
     Status w = store_->Write(batch, WriteOptions{});
     batch.Clear();
-    if (!w.ok()) {
-      // A failed command cancelled while it waited for its retry lands here.
-      if (w.code() == StatusCode::kFailedPrecondition && from == State::kFailed) {
-        return SyncResult{State::kCancelled, {}, Status(StatusCode::kCancelled, "cancelled")};
-      }
-      return Error(w);
-    }
+    if (!w.ok()) return Error(w);
     OnStored(cmd->id, done.state, attempt, submitted_ns, type.name, end_us - start_us);
     if (done.state != State::kFailed) return done;
     from = State::kFailed;

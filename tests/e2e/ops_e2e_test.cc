@@ -128,8 +128,8 @@ TEST(OpsE2e, TokensScopesAndKeysAreEnforcedAndCounted) {
 }
 
 TEST(OpsE2e, PerKeySubmitRateAnswers429WithRetryAfter) {
-  auto started =
-      ServedCmdq::Start({}, {"--durability", "none", "--rate-per-key", "0.5", "--rate-burst", "2"});
+  auto started = ServedCmdq::Start(
+      {}, {"--durability", "none", "--rate-per-key", "0.01", "--rate-burst", "2"});
   ASSERT_TRUE(started) << started.error().ToString();
   const ServedCmdq& server = **started;
   auto client = ClientWith(server, "");
