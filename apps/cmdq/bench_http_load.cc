@@ -39,7 +39,8 @@ int64_t StampOf(const std::string& payload) {
   return stamp;
 }
 
-void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
+// Submits `batch`; whether the server answered (its items may still be refused).
+bool Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   const uint64_t n = batch.size();
   const auto sent = SteadyClock::now();
   auto results = client.SubmitBatch(std::move(batch));
@@ -61,6 +62,7 @@ void Submit(Client& client, std::vector<Command> batch, HttpTally& tally) {
   }
   tally.acknowledged.fetch_add(ok, std::memory_order_release);
   tally.submit_errors.fetch_add(n - ok, std::memory_order_relaxed);
+  return results.has_value();
 }
 
 }  // namespace
@@ -103,8 +105,9 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   // behind catches up at once, as the peers' driver (no gap) does.
   constexpr auto kMinGap = std::chrono::microseconds(50);
   // Every command due before the stop is sent, also one the machine let fall behind:
-  // what is offered is the rate times the seconds, not what a late thread got out. (A
-  // server that stops answering leaves the rest unsent after kCatchUp.)
+  // what is offered is the rate times the seconds, not what a late thread got out,
+  // however long a slow machine takes. Only a server that has not answered for this
+  // long after the stop leaves the rest unsent.
   constexpr auto kCatchUp = std::chrono::seconds(5);
   // Of the run's commands 0, 1, 2... this producer sends index, index + producers...
   const auto offered = static_cast<uint64_t>(
@@ -112,13 +115,13 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   const uint64_t my_commands = (offered + plan.producers - 1 - index) / plan.producers;
   uint64_t sent = 0;
   auto last_send = SteadyClock::now();
+  auto last_answer = last_send;
   std::vector<Command> batch;
   for (;;) {
     const auto now = SteadyClock::now();
-    if (sent >= my_commands || now >= plan.loop.stop_submitting + kCatchUp ||
-        tally.refused.load()) {
-      return;
-    }
+    const bool given_up = now >= plan.loop.stop_submitting &&
+                          now - std::max(last_answer, plan.loop.stop_submitting) >= kCatchUp;
+    if (sent >= my_commands || given_up || tally.refused.load()) return;
     const auto due = std::min(
         my_commands, static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1);
     if (due <= sent) {
@@ -140,7 +143,7 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
     // How late the producer itself is (the machine did not run it in time): the part of
     // submit->done that no server can take back.
     tally.send_late.Record((SteadyClock::now() - oldest_due).count());
-    Submit(*client, std::move(batch), tally);
+    if (Submit(*client, std::move(batch), tally)) last_answer = SteadyClock::now();
   }
 }
 
