@@ -1,7 +1,7 @@
 # Everyday commands. `make test` is what CI runs (.ci/run); `make demo` is the quick look.
 .PHONY: deps build test test-release test-tsan test-asan demo demo-inproc bench bench-peers format clean
 
-TSAN_TARGETS := core_test engine_test store_test cache_test server_ops_test
+TSAN_TARGETS := core_test engine_test store_test cache_test server_ops_test io_balancer_test
 
 deps:
 	@scripts/install-deps

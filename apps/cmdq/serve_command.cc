@@ -35,6 +35,7 @@ server::ServerOptions ToServerOptions(const ServeOptions& o, const ListenAddress
   s.host = listen.host;
   s.port = listen.port;
   s.io_threads = o.io_threads;
+  s.balance_io = o.balance_io;
   s.blocking_threads = o.blocking_threads;
   s.max_body_bytes = o.max_body_bytes;
   s.request_timeout = milliseconds(o.request_timeout_ms);

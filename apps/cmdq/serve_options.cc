@@ -113,6 +113,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   add("--log-level", o.log_level, "trace, debug, info, warn, error, off", "CMDQ_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   add("--threads", o.io_threads, "HTTP io threads (0 = cores)", "CMDQ_THREADS");
+  add("--balance-io", o.balance_io,
+      "Pack connections onto one io thread at light load, spread them when it is busy "
+      "(false: round-robin, never moved)",
+      "CMDQ_BALANCE_IO");
   add("--blocking-threads", o.blocking_threads,
       "Threads for Bus calls that block (durable submits wait for fsync)", "CMDQ_BLOCKING_THREADS")
       ->check(CLI::Range(1, 1024));

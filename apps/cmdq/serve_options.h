@@ -22,6 +22,7 @@ struct ServeOptions {
   std::string config;                     // a TOML file of these options
   std::string log_level = "info";
   uint32_t io_threads = 0;  // 0 = cores
+  bool balance_io = true;   // pack connections onto the io threads the load needs
   uint32_t blocking_threads = 16;
   uint32_t workers = 0;  // the Bus's handler threads for built-in types; 0 = cores
   size_t max_body_bytes = size_t{16} << 20;

@@ -48,7 +48,7 @@ bool ClientWentAway(const error_code& error) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, const ServerOptions& options,
-                       const Dispatcher& dispatch, std::function<void()> on_close)
+                       const Dispatcher& dispatch, std::function<void()> on_close, Mover mover)
     : socket_(std::move(socket)),
       watchdog_(socket_.get_executor()),
       check_every_(std::max(
@@ -56,7 +56,8 @@ Connection::Connection(asio::ip::tcp::socket socket, const ServerOptions& option
           std::min({options.idle_timeout, options.request_timeout, options.write_timeout}) / 2)),
       options_(options),
       dispatch_(dispatch),
-      on_close_(std::move(on_close)) {}
+      on_close_(std::move(on_close)),
+      mover_(std::move(mover)) {}
 
 Connection::~Connection() {
   if (on_close_) on_close_();
@@ -125,6 +126,15 @@ asio::awaitable<void> Connection::Serve() {
   boost::beast::flat_buffer buffer;
   for (;;) {
     error_code error;
+    if (buffer.size() == 0 && mover_ && mover_(socket_)) {
+      // Served from another thread now: this object goes without counting a close. (A
+      // move that failed left the socket here: closing it ends the watchdog too.)
+      on_close_ = nullptr;
+      error_code ignored;
+      socket_.close(ignored);
+      watchdog_.cancel();
+      co_return;
+    }
     if (buffer.size() == 0) {  // idle between requests: wait for the next one's first byte
       Arm(options_.idle_timeout);
       const size_t n = co_await socket_.async_read_some(

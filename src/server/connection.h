@@ -9,7 +9,9 @@
 // A watchdog timer cancels the socket's operation when the deadline passes. Arming a
 // deadline only stores it: the watchdog wakes at least every half of the shortest
 // timeout and re-arms itself, so a request costs no timer syscall or wake-up.
-// Runs on one io_context's thread; not shared between threads.
+// Runs on one io_context's thread; not shared between threads. Between requests (nothing
+// read ahead) the server may move it to another io thread (IoBalancer): the mover takes
+// the socket and serves it from there, and this object ends without closing it.
 #pragma once
 
 // clang-format off
@@ -28,12 +30,15 @@
 namespace cmdq::server {
 
 using Dispatcher = std::function<asio::awaitable<HttpResponse>(HttpRequest&)>;
+// Asked at each request boundary; true when it took the socket to serve it elsewhere.
+using Mover = std::function<bool(asio::ip::tcp::socket& socket)>;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `on_close` runs once, when the connection object goes (the server's count).
+  // `on_close` runs once, when the connection object goes (the server's count), unless
+  // `mover` took the socket. `mover` may be empty (the connection never moves).
   Connection(asio::ip::tcp::socket socket, const ServerOptions& options, const Dispatcher& dispatch,
-             std::function<void()> on_close);
+             std::function<void()> on_close, Mover mover = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -59,6 +64,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const ServerOptions& options_;
   const Dispatcher& dispatch_;
   std::function<void()> on_close_;
+  Mover mover_;
   bool timed_out_ = false;
   HttpResponse refusal_;  // what Refuse() writes
 };

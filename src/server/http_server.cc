@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <ctime>
 #include <exception>
 #include <future>
 
@@ -31,6 +33,29 @@ struct HttpServer::IoThread {
 };
 
 namespace {
+
+// How often each io thread tells the balancer its CPU share.
+constexpr auto kLoadPeriod = std::chrono::milliseconds(50);
+
+// The same TCP connection as a socket of `io` (between requests: nothing pending on it).
+asio::ip::tcp::socket Rehome(asio::ip::tcp::socket& socket, asio::io_context& io,
+                             error_code& error) {
+  asio::ip::tcp::socket moved(io);
+  const auto protocol = socket.local_endpoint(error).protocol();
+  if (error) return moved;
+  const auto fd = socket.release(error);
+  if (error) return moved;
+  moved.assign(protocol, fd, error);
+  if (error) ::close(fd);
+  return moved;
+}
+
+// CPU time of the calling thread.
+std::chrono::nanoseconds ThreadCpuTime() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
 
 // Counts a request in flight for the life of its dispatch (Stop's grace period).
 class InFlight {
@@ -99,6 +124,12 @@ Status HttpServer::Start() {
         fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, error.message()));
   }
   port_ = acceptor_->local_endpoint().port();
+  if (options_.balance_io && io_.size() > 1) {
+    balancer_ = std::make_unique<IoBalancer>(static_cast<uint32_t>(io_.size()));
+    for (uint32_t i = 0; i < io_.size(); ++i) {
+      asio::co_spawn(io_[i]->io, SampleLoad(i), asio::detached);
+    }
+  }
   asio::co_spawn(io_[0]->io, Accept(), asio::detached);
   for (auto& io : io_) {
     io->thread = std::thread([raw = io.get()] { raw->io.run(); });
@@ -112,7 +143,8 @@ asio::awaitable<void> HttpServer::Accept() {
   size_t next = 0;
   asio::steady_timer pause(acceptor_->get_executor());
   while (acceptor_->is_open()) {
-    asio::ip::tcp::socket socket(io_[next++ % io_.size()]->io);
+    // Accepted here (thread 0); the balancer may place it elsewhere.
+    asio::ip::tcp::socket socket(balancer_ ? io_[0]->io : io_[next++ % io_.size()]->io);
     error_code error;
     co_await acceptor_->async_accept(socket, asio::redirect_error(asio::use_awaitable, error));
     if (error) {
@@ -124,16 +156,78 @@ asio::awaitable<void> HttpServer::Accept() {
     }
     socket.set_option(asio::ip::tcp::no_delay(true), error);
     const bool over = connections_.fetch_add(1) >= options_.max_connections;
-    auto connection = std::make_shared<Connection>(std::move(socket), options_, dispatcher_,
-                                                   [this] { connections_.fetch_sub(1); });
-    if (over) {
-      connection->Refuse(ErrorResponse(
-          http::status::service_unavailable,
-          Status::Unavailable(fmt::format("the server holds its maximum of {} connections",
-                                          options_.max_connections))));
-    } else {
-      connection->Start();
+    uint32_t index = 0;
+    if (!balancer_) {
+      index = static_cast<uint32_t>((next - 1) % io_.size());
+    } else if (!over) {
+      index = balancer_->Place();
+      if (index != 0) {
+        socket = Rehome(socket, io_[index]->io, error);
+        if (error) {
+          balancer_->Closed(index);
+          connections_.fetch_sub(1);
+          continue;
+        }
+      }
     }
+    Serve(std::move(socket), index, over);
+  }
+}
+
+void HttpServer::Serve(asio::ip::tcp::socket socket, uint32_t index, bool refuse) {
+  // A refused connection is not the balancer's: it was never placed.
+  const bool counted = balancer_ != nullptr && !refuse;
+  auto on_close = [this, index, counted] {
+    if (counted) balancer_->Closed(index);
+    connections_.fetch_sub(1);
+  };
+  Mover mover;
+  if (counted) {
+    mover = [this, index](asio::ip::tcp::socket& s) { return MaybeMove(s, index); };
+  }
+  auto connection = std::make_shared<Connection>(std::move(socket), options_, dispatcher_,
+                                                 std::move(on_close), std::move(mover));
+  if (refuse) {
+    connection->Refuse(ErrorResponse(
+        http::status::service_unavailable,
+        Status::Unavailable(fmt::format("the server holds its maximum of {} connections",
+                                        options_.max_connections))));
+  } else {
+    connection->Start();
+  }
+}
+
+bool HttpServer::MaybeMove(asio::ip::tcp::socket& socket, uint32_t index) {
+  const std::optional<uint32_t> to = balancer_->TakeMove(index);
+  if (!to) return false;
+  error_code error;
+  asio::ip::tcp::socket moved = Rehome(socket, io_[*to]->io, error);
+  // Counted on `to` now: a connection lost in the move is closed there.
+  if (error) {
+    balancer_->Closed(*to);
+    connections_.fetch_sub(1);
+    return true;
+  }
+  Serve(std::move(moved), *to, false);
+  return true;
+}
+
+asio::awaitable<void> HttpServer::SampleLoad(uint32_t index) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto cpu = ThreadCpuTime();
+  auto at = SteadyClock::now();
+  for (;;) {
+    timer.expires_after(kLoadPeriod);
+    error_code error;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
+    if (error) co_return;
+    const auto cpu_now = ThreadCpuTime();
+    const auto at_now = SteadyClock::now();
+    const double load = std::chrono::duration<double>(cpu_now - cpu).count() /
+                        std::max(1e-9, std::chrono::duration<double>(at_now - at).count());
+    balancer_->Report(index, std::min(1.0, load));
+    cpu = cpu_now;
+    at = at_now;
   }
 }
 

@@ -1,8 +1,10 @@
 // HttpServer: cmdq's HTTP/JSON API v1 (docs/api.md) over a Bus, on Boost.Beast.
 //
-// Threads: `io_threads` threads, each running its own io_context; the acceptor hands
-// connections round-robin to them, and a connection stays on its thread (no locks on the
-// request path). Bus calls that may block run on the blocking pool (server_context.h).
+// Threads: `io_threads` threads, each running its own io_context; a connection is served
+// by one thread at a time (no locks on the request path). The IoBalancer places new
+// connections and moves them between requests: all on one thread at light load, spread
+// when that thread gets busy (options.balance_io; else round-robin, never moved). Bus
+// calls that may block run on the blocking pool (server_context.h).
 //
 // Extension points, used before Start(): router() takes more routes (GET /metrics);
 // AddGate() checks each request before its route runs (auth, rate limits) and may refuse
@@ -26,6 +28,7 @@
 #include "cmdq/bus.h"
 #include "cmdq/status.h"
 #include "server/connection.h"
+#include "server/io_balancer.h"
 #include "server/router.h"
 #include "server/server_context.h"
 #include "server/server_options.h"
@@ -63,10 +66,19 @@ class HttpServer {
   void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
   uint32_t open_connections() const { return connections_.load(); }
+  // Where connections are served; null without balancing (one io thread, or
+  // options.balance_io false).
+  IoBalancer* balancer() { return balancer_.get(); }
 
  private:
   struct IoThread;
   asio::awaitable<void> Accept();
+  // Serves `socket` on io thread `index` (counted there by the balancer, if any).
+  void Serve(asio::ip::tcp::socket socket, uint32_t index, bool refuse);
+  // Takes `socket` to the thread the balancer wants it on, if it wants a move from `index`.
+  bool MaybeMove(asio::ip::tcp::socket& socket, uint32_t index);
+  // Each io thread's CPU share, told to the balancer every period.
+  asio::awaitable<void> SampleLoad(uint32_t index);
   asio::awaitable<HttpResponse> Dispatch(HttpRequest& request);
   asio::awaitable<HttpResponse> RunRoute(const Route& route, HttpRequest& request,
                                          std::vector<std::string_view> params,
@@ -79,6 +91,7 @@ class HttpServer {
   ResponseObserver observer_;
   Dispatcher dispatcher_;
   std::vector<std::unique_ptr<IoThread>> io_;
+  std::unique_ptr<IoBalancer> balancer_;  // null: round-robin
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   uint16_t port_ = 0;
   std::atomic<uint32_t> connections_{0};

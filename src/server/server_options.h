@@ -18,6 +18,9 @@ struct ServerOptions {
   uint16_t port = 7700;
   // Threads running io_contexts (one io_context each): parse, route, write. 0 = cores.
   uint32_t io_threads = 0;
+  // Pack connections onto the fewest io threads the load needs (IoBalancer): fewer
+  // wake-ups at light load. false: connections go round-robin and never move.
+  bool balance_io = true;
   // Threads for Bus calls that block (a durable submit waits for its fsync, Finish,
   // Cancel, Undo, Redrive): they never run on an io thread. More let more blocking calls
   // wait at once (e.g. concurrent durable submits sharing group commits); each is a
