@@ -46,6 +46,7 @@ std::optional<uint32_t> IoBalancer::TakeMove(uint32_t t) {
 void IoBalancer::Report(uint32_t t, double load) {
   std::lock_guard lock(mu_);
   slots_[t]->load = load;
+  slots_[t]->fresh = true;
   RebalanceLocked();
 }
 
@@ -62,7 +63,15 @@ double IoBalancer::load(uint32_t t) const {
 void IoBalancer::RebalanceLocked() {
   const size_t n = slots_.size();
   if (n < 2) return;
-  for (auto& slot : slots_) slot->moves_wanted.store(0, std::memory_order_relaxed);
+  // Only on loads every thread measured since the last decision: the moves it asked for
+  // have had a period to happen and show.
+  for (auto& slot : slots_) {
+    if (!slot->fresh) return;
+  }
+  for (auto& slot : slots_) {
+    slot->fresh = false;
+    slot->moves_wanted.store(0, std::memory_order_relaxed);
+  }
   double total = 0;
   for (auto& slot : slots_) total += slot->load;
   if (total < kQuiet) {
@@ -73,7 +82,8 @@ void IoBalancer::RebalanceLocked() {
     }
     return;
   }
-  // The busiest thread hands half the difference in connections to the idlest.
+  // The busiest thread hands half its connections to the idlest. Counts alone would
+  // mislead: idle connections never reach a request boundary, so only busy ones move.
   size_t busiest = 0;
   size_t idlest = 0;
   for (size_t i = 1; i < n; ++i) {
@@ -82,13 +92,9 @@ void IoBalancer::RebalanceLocked() {
   }
   Slot& from = *slots_[busiest];
   const Slot& to = *slots_[idlest];
-  if (from.load <= kBusy || to.load >= kRoomy || from.connections < 2 ||
-      from.connections <= to.connections) {
-    return;
-  }
+  if (from.load <= kBusy || to.load >= kRoomy || from.connections < 2) return;
   from.move_to = static_cast<uint32_t>(idlest);
-  from.moves_wanted.store(std::max(1u, (from.connections - to.connections) / 2),
-                          std::memory_order_relaxed);
+  from.moves_wanted.store(from.connections / 2, std::memory_order_relaxed);
 }
 
 }  // namespace cmdq::server

@@ -4,9 +4,10 @@
 // kernel's wake-ups (docs/perf.md, ninth session), and every io thread that sleeps
 // between requests must be woken for the next. So at light load every connection is
 // packed onto one thread: one thread wakes, and often finds the next request already
-// there. When that thread gets busy, connections move to the least busy thread, half
-// the difference at a time; when all threads together are well under one busy thread,
-// they move back.
+// there. When that thread gets busy, half its connections move to the least busy
+// thread (the next ones to finish a request: the busy ones); when all threads together
+// are well under one busy thread, they move back. Decisions wait for every thread's
+// next report, so that moves made on stale loads do not overshoot.
 //
 // Each io thread reports its own CPU share every period (Report); a connection asks at
 // each request boundary whether it should move (TakeMove: one relaxed atomic load when
@@ -54,6 +55,7 @@ class IoBalancer {
  private:
   struct Slot {
     double load = 0;
+    bool fresh = false;  // reported since the last decision
     uint32_t connections = 0;
     uint32_t move_to = 0;
     std::atomic<uint32_t> moves_wanted{0};  // read without the lock on every request

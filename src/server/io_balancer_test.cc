@@ -39,14 +39,40 @@ TEST(IoBalancer, ABusyThreadHandsHalfItsConnectionsToAnIdleOne) {
   EXPECT_EQ(TakeAll(b, 0), (std::vector<uint32_t>{1, 1}));
   EXPECT_EQ(b.connections(0), 2u);
   EXPECT_EQ(b.connections(1), 2u);
-  // The loads lag the move: thread 0 still reads busy, but it no longer holds more.
+  // Thread 1 measured its new connections, thread 0 not yet: no decision.
   b.Report(1, 0.1);
   EXPECT_TRUE(TakeAll(b, 0).empty());
-  // Spread and both busy: nothing moves back and forth.
-  b.Report(0, 0.4);
-  b.Report(1, 0.4);
+  // Spread and both fairly busy: nothing moves back and forth.
+  b.Report(0, 0.6);
+  b.Report(1, 0.6);
+  b.Report(0, 0.6);
   EXPECT_TRUE(TakeAll(b, 0).empty());
   EXPECT_TRUE(TakeAll(b, 1).empty());
+}
+
+TEST(IoBalancer, BusyConnectionsThatPiledOntoOneThreadSpreadAgain) {
+  // Thread 0 held 4 busy and 4 idle connections; the busy ones, the first to finish a
+  // request, all moved. Thread 1 is now busy with as many connections as thread 0.
+  IoBalancer b(2);
+  PlaceAll(b, 8);
+  b.Report(1, 0.0);
+  b.Report(0, 0.97);
+  ASSERT_EQ(TakeAll(b, 0).size(), 4u);
+  b.Report(0, 0.02);
+  b.Report(1, 0.99);
+  EXPECT_EQ(TakeAll(b, 1), (std::vector<uint32_t>{0, 0}));
+}
+
+TEST(IoBalancer, DecidesOnlyOnLoadsEveryThreadReportedSinceItsLastDecision) {
+  IoBalancer b(2);
+  PlaceAll(b, 8);
+  b.Report(1, 0.0);
+  b.Report(0, 0.95);
+  ASSERT_EQ(TakeAll(b, 0).size(), 4u);
+  // Thread 0 reads busy again before thread 1 has measured its new connections.
+  b.Report(0, 0.95);
+  EXPECT_TRUE(TakeAll(b, 0).empty());
+  EXPECT_EQ(b.connections(0), 4u);
 }
 
 TEST(IoBalancer, NewConnectionsGoToTheIdlestThreadWhileThreadZeroIsBusy) {
