@@ -224,6 +224,36 @@ TEST(SyncBus, ScheduledCommandCancelledWhileItWaitsNeverRuns) {
   EXPECT_EQ(bus->Get(id)->state, State::kCancelled);
 }
 
+// A re-driven command is visible (pending) before its handler runs: a cancel must not
+// land while the handler runs, or the handler's work is done and the record says
+// cancelled.
+TEST(SyncBus, ACancelWhileAReDrivenCommandRunsIsRefused) {
+  auto bus = SyncBus();
+  std::atomic<int> calls{0};
+  testing::Gate gate;
+  ASSERT_TRUE(bus->Register("t",
+                            Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                              if (calls.fetch_add(1) == 0) {
+                                return Error(Status::InvalidArgument("payload", "dead at once"));
+                              }
+                              gate.Pass();
+                              return std::string("done");
+                            }},
+                            TypeOptions{.max_attempts = 1})
+                  .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto id = bus->Submit(Cmd("t", "k"));
+  ASSERT_TRUE(id.has_value());
+  ASSERT_EQ(bus->Get(*id)->state, State::kDead);
+  std::thread redrive([&] { EXPECT_TRUE(bus->Redrive(*id).ok()); });
+  ASSERT_TRUE(testing::Eventually([&] { return calls.load() == 2; }));
+  const Status cancel = bus->Cancel(*id);
+  gate.Open();
+  redrive.join();
+  EXPECT_EQ(cancel.code(), StatusCode::kFailedPrecondition) << cancel.ToString();
+  EXPECT_EQ(bus->Get(*id)->state, State::kSucceeded);
+}
+
 TEST(SyncBus, UndoRunsTheUndoHandlerAndRecordsUndone) {
   auto bus = SyncBus();
   std::string undone_result;

@@ -1,6 +1,8 @@
 // The sync mode: a command runs to its end in the caller's thread, retries included.
-// Each attempt is one store write (insert, start and outcome together), so the sync path
-// costs one lock more than calling the handler directly.
+// A new command's attempt is one store write (insert, start and outcome together), so
+// the sync path costs one lock more than calling the handler directly; a command that
+// was visible before its attempt (scheduled, retrying, re-driven) first claims itself
+// with a write of its own.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -70,19 +72,26 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
   }
   const uint32_t budget_start = first_attempt - 1;
   for (uint32_t attempt = first_attempt;; ++attempt) {
-    const int64_t start_us = clock_->NowMicros();
-    // After a wait (for its time or its retry) it may have been cancelled: claim it with
-    // its own `running` write before the handler runs, so that a cancel either lands
-    // first (and the handler never runs) or finds it running (and is refused).
-    const bool claim = from == State::kFailed || from == State::kScheduled;
+    int64_t start_us = clock_->NowMicros();
+    // A command others could see before this attempt (it waited for its time or its
+    // retry, or was re-driven) may be cancelled meanwhile: claim it with its own
+    // `running` write before the handler runs, so that a cancel either lands first (and
+    // the handler never runs) or finds it running (and is refused). A new pending
+    // command is stored with its outcome, in one write.
+    const bool claim = !insert || from != State::kPending || attempt != first_attempt;
     if (claim) {
       engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
       Status w = store_->Write(batch, WriteOptions{});
       batch.Clear();
-      if (w.code() == StatusCode::kFailedPrecondition) {
-        return SyncResult{State::kCancelled, {}, Status(StatusCode::kCancelled, "cancelled")};
+      if (w.code() == StatusCode::kFailedPrecondition || w.code() == StatusCode::kNotFound) {
+        // Cancelled, or cancelled and already forgotten (retention): else a real error.
+        auto now = store_->Get(cmd->id);
+        if (!now || now->state == State::kCancelled) {
+          return SyncResult{State::kCancelled, {}, Status(StatusCode::kCancelled, "cancelled")};
+        }
       }
       if (!w.ok()) return Error(w);
+      start_us = clock_->NowMicros();  // the handler's time starts after the claim
     }
     engine::AttemptSpec spec{.attempt = attempt,
                              .attempts_in_budget = attempt - budget_start,
