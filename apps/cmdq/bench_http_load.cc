@@ -106,9 +106,10 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   constexpr auto kMinGap = std::chrono::microseconds(50);
   // Every command due before the stop is sent, also one the machine let fall behind:
   // what is offered is the rate times the seconds, not what a late thread got out,
-  // however long a slow machine takes. Only a server that has not answered for this
-  // long after the stop leaves the rest unsent.
+  // however long a slow machine takes. Only a server that has not answered for kCatchUp
+  // after the stop, or is still behind kCatchUpLimit after it, leaves the rest unsent.
   constexpr auto kCatchUp = std::chrono::seconds(5);
+  constexpr auto kCatchUpLimit = std::chrono::seconds(60);
   // Of the run's commands 0, 1, 2... this producer sends index, index + producers...
   const auto offered = static_cast<uint64_t>(
       std::llround(plan.rate * double(SteadyNs(plan.loop.stop_submitting) - start) / 1e9));
@@ -120,7 +121,8 @@ void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& da
   for (;;) {
     const auto now = SteadyClock::now();
     const bool given_up = now >= plan.loop.stop_submitting &&
-                          now - std::max(last_answer, plan.loop.stop_submitting) >= kCatchUp;
+                          (now - std::max(last_answer, plan.loop.stop_submitting) >= kCatchUp ||
+                           now - plan.loop.stop_submitting >= kCatchUpLimit);
     if (sent >= my_commands || given_up || tally.refused.load()) return;
     const auto due = std::min(
         my_commands, static_cast<uint64_t>(double(SteadyNs(now) - start) / ns_per_command) + 1);

@@ -86,7 +86,8 @@ void RunClosedLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& 
                            HttpTally& tally);
 // Offers plan.rate / plan.producers commands/s until plan.stop_submitting, each command
 // stamped with when it was due and what is due sent in one batch: its share of
-// round(rate x seconds), late ones for at most 5 s after the stop (W1.10k, W2).
+// round(rate x seconds), late ones while the server keeps answering (at most 60 s after
+// the stop) (W1.10k, W2).
 void RunOpenLoopProducer(const HttpLoadPlan& plan, int index, const LoadData& data,
                          HttpTally& tally);
 // Leases up to plan.batch commands (long-poll) and completes them all, one request per
