@@ -75,6 +75,7 @@ void IoBalancer::RebalanceLocked() {
   double total = 0;
   for (auto& slot : slots_) total += slot->load;
   if (total < kQuiet) {
+    busy_decisions_ = 0;
     // Nearly idle: back onto thread 0, where the next request finds a thread awake.
     for (size_t i = 1; i < n; ++i) {
       slots_[i]->move_to = 0;
@@ -92,7 +93,12 @@ void IoBalancer::RebalanceLocked() {
   }
   Slot& from = *slots_[busiest];
   const Slot& to = *slots_[idlest];
-  if (from.load <= kBusy || to.load >= kRoomy || from.connections < 2) return;
+  if (from.load <= kBusy || to.load >= kRoomy || from.connections < 2) {
+    busy_decisions_ = 0;
+    return;
+  }
+  if (++busy_decisions_ < kBusyDecisions) return;
+  busy_decisions_ = 0;
   from.move_to = static_cast<uint32_t>(idlest);
   from.moves_wanted.store(from.connections / 2, std::memory_order_relaxed);
 }

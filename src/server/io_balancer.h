@@ -31,9 +31,13 @@ class IoBalancer {
   static constexpr double kBusy = 0.9;
   // ... to a thread at most this busy.
   static constexpr double kRoomy = 0.5;
-  // All threads together below this: pack every connection onto thread 0 again. Well
-  // under kBusy, so that a packed thread is not busy enough to spread again at once.
-  static constexpr double kQuiet = 0.6;
+  // All threads together below this: pack every connection onto thread 0 again. Under
+  // kBusy, so that a packed thread is not busy enough to spread again at once; above
+  // what two threads take for the load one thread carries at 70% (wake-ups cost more).
+  static constexpr double kQuiet = 0.75;
+  // Decisions in a row that must find a thread busy before it spreads: one busy period
+  // (50 ms) is often a burst.
+  static constexpr int kBusyDecisions = 2;
 
   explicit IoBalancer(uint32_t threads);
 
@@ -63,6 +67,7 @@ class IoBalancer {
   void RebalanceLocked();
 
   std::atomic<uint64_t> moves_{0};
+  int busy_decisions_ = 0;  // in a row, under mu_
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Slot>> slots_;
 };

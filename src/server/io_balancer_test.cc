@@ -14,6 +14,16 @@ void PlaceAll(IoBalancer& b, int n) {
   for (int i = 0; i < n; ++i) ASSERT_EQ(b.Place(), 0u);
 }
 
+// One period: every thread reports its load (the last report decides).
+void Period(IoBalancer& b, const std::vector<double>& loads) {
+  for (size_t t = 0; t < loads.size(); ++t) b.Report(static_cast<uint32_t>(t), loads[t]);
+}
+
+// Periods enough for a busy thread to spread (IoBalancer::kBusyDecisions).
+void BusyPeriods(IoBalancer& b, const std::vector<double>& loads) {
+  for (int i = 0; i < IoBalancer::kBusyDecisions; ++i) Period(b, loads);
+}
+
 // Takes every move thread `t` is asked for; returns where they went.
 std::vector<uint32_t> TakeAll(IoBalancer& b, uint32_t t) {
   std::vector<uint32_t> to;
@@ -24,8 +34,7 @@ std::vector<uint32_t> TakeAll(IoBalancer& b, uint32_t t) {
 TEST(IoBalancer, PacksConnectionsOntoThreadZeroWhileItIsNotBusy) {
   IoBalancer b(2);
   PlaceAll(b, 4);
-  b.Report(0, 0.85);  // W1.10k's light load: under kBusy
-  b.Report(1, 0.0);
+  BusyPeriods(b, {0.85, 0.0});  // W1.10k's light load: under kBusy
   EXPECT_TRUE(TakeAll(b, 0).empty());
   EXPECT_EQ(b.connections(0), 4u);
   EXPECT_EQ(b.connections(1), 0u);
@@ -34,8 +43,7 @@ TEST(IoBalancer, PacksConnectionsOntoThreadZeroWhileItIsNotBusy) {
 TEST(IoBalancer, ABusyThreadHandsHalfItsConnectionsToAnIdleOne) {
   IoBalancer b(2);
   PlaceAll(b, 4);
-  b.Report(1, 0.0);
-  b.Report(0, 0.95);
+  BusyPeriods(b, {0.95, 0.0});
   EXPECT_EQ(TakeAll(b, 0), (std::vector<uint32_t>{1, 1}));
   EXPECT_EQ(b.connections(0), 2u);
   EXPECT_EQ(b.connections(1), 2u);
@@ -43,9 +51,7 @@ TEST(IoBalancer, ABusyThreadHandsHalfItsConnectionsToAnIdleOne) {
   b.Report(1, 0.1);
   EXPECT_TRUE(TakeAll(b, 0).empty());
   // Spread and both fairly busy: nothing moves back and forth.
-  b.Report(0, 0.6);
-  b.Report(1, 0.6);
-  b.Report(0, 0.6);
+  BusyPeriods(b, {0.6, 0.6});
   EXPECT_TRUE(TakeAll(b, 0).empty());
   EXPECT_TRUE(TakeAll(b, 1).empty());
 }
@@ -55,24 +61,32 @@ TEST(IoBalancer, BusyConnectionsThatPiledOntoOneThreadSpreadAgain) {
   // request, all moved. Thread 1 is now busy with as many connections as thread 0.
   IoBalancer b(2);
   PlaceAll(b, 8);
-  b.Report(1, 0.0);
-  b.Report(0, 0.97);
+  BusyPeriods(b, {0.97, 0.0});
   ASSERT_EQ(TakeAll(b, 0).size(), 4u);
-  b.Report(0, 0.02);
-  b.Report(1, 0.99);
+  BusyPeriods(b, {0.02, 0.99});
   EXPECT_EQ(TakeAll(b, 1), (std::vector<uint32_t>{0, 0}));
 }
 
 TEST(IoBalancer, DecidesOnlyOnLoadsEveryThreadReportedSinceItsLastDecision) {
   IoBalancer b(2);
   PlaceAll(b, 8);
-  b.Report(1, 0.0);
-  b.Report(0, 0.95);
+  BusyPeriods(b, {0.95, 0.0});
   ASSERT_EQ(TakeAll(b, 0).size(), 4u);
   // Thread 0 reads busy again before thread 1 has measured its new connections.
   b.Report(0, 0.95);
   EXPECT_TRUE(TakeAll(b, 0).empty());
   EXPECT_EQ(b.connections(0), 4u);
+}
+
+TEST(IoBalancer, OneBusyPeriodIsABurstNotALoad) {
+  IoBalancer b(2);
+  PlaceAll(b, 4);
+  Period(b, {0.95, 0.0});
+  Period(b, {0.7, 0.0});
+  Period(b, {0.95, 0.0});
+  EXPECT_TRUE(TakeAll(b, 0).empty());
+  Period(b, {0.95, 0.0});
+  EXPECT_EQ(TakeAll(b, 0).size(), 2u);
 }
 
 TEST(IoBalancer, NewConnectionsGoToTheIdlestThreadWhileThreadZeroIsBusy) {
@@ -88,11 +102,9 @@ TEST(IoBalancer, NewConnectionsGoToTheIdlestThreadWhileThreadZeroIsBusy) {
 TEST(IoBalancer, AQuietServerPacksEveryConnectionBackOntoThreadZero) {
   IoBalancer b(2);
   PlaceAll(b, 4);
-  b.Report(1, 0.0);
-  b.Report(0, 0.95);
+  BusyPeriods(b, {0.95, 0.0});
   ASSERT_EQ(TakeAll(b, 0).size(), 2u);
-  b.Report(0, 0.3);
-  b.Report(1, 0.25);
+  Period(b, {0.3, 0.25});
   EXPECT_EQ(TakeAll(b, 1), (std::vector<uint32_t>{0, 0}));
   EXPECT_EQ(b.connections(0), 4u);
   EXPECT_EQ(b.connections(1), 0u);
@@ -101,8 +113,7 @@ TEST(IoBalancer, AQuietServerPacksEveryConnectionBackOntoThreadZero) {
 TEST(IoBalancer, MovesWantedNeverOutnumberTheConnectionsLeft) {
   IoBalancer b(2);
   PlaceAll(b, 4);
-  b.Report(1, 0.0);
-  b.Report(0, 0.95);  // two moves wanted from thread 0
+  BusyPeriods(b, {0.95, 0.0});  // two moves wanted from thread 0
   b.Closed(0);
   b.Closed(0);
   b.Closed(0);  // one connection left
