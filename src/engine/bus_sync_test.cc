@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "engine/test_util.h"
@@ -13,10 +14,25 @@ using testing::Cmd;
 using testing::MakeBus;
 using testing::Returns;
 
-std::unique_ptr<Bus> SyncBus() {
+std::unique_ptr<Bus> SyncBus(Clock* clock = SystemClock()) {
   BusOptions o;
   o.mode = Mode::kSync;
-  return MakeBus(o);
+  return MakeBus(o, clock);
+}
+
+// Executes a command of a type with a 20 ms timeout whose handler runs `until_late`,
+// then returns a result as if in time; the error it must be judged to have.
+Result<std::string> ExecuteLate(Bus& bus, std::function<void(const HandlerContext&)> until_late) {
+  EXPECT_TRUE(
+      bus.Register("slow",
+                   Handler{.execute = [&](const HandlerContext& ctx) -> Result<std::string> {
+                     until_late(ctx);
+                     return std::string("late");
+                   }},
+                   TypeOptions{.max_attempts = 1, .timeout = std::chrono::milliseconds(20)})
+          .ok());
+  EXPECT_TRUE(bus.Start().ok());
+  return bus.Execute(Cmd("slow", "k"));
 }
 
 TypeOptions FastRetries(uint32_t attempts) {
@@ -121,17 +137,9 @@ TEST(SyncBus, PermanentErrorGoesDeadAtOnce) {
 
 TEST(SyncBus, AttemptPastItsTimeoutFails) {
   auto bus = SyncBus();
-  ASSERT_TRUE(
-      bus->Register("slow",
-                    Handler{.execute = [](const HandlerContext& ctx) -> Result<std::string> {
-                      while (!ctx.expired())
-                        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                      return std::string("late");
-                    }},
-                    TypeOptions{.max_attempts = 1, .timeout = std::chrono::milliseconds(20)})
-          .ok());
-  ASSERT_TRUE(bus->Start().ok());
-  auto r = bus->Execute(Cmd("slow", "k"));
+  auto r = ExecuteLate(*bus, [](const HandlerContext& ctx) {
+    while (!ctx.expired()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("timeout"), std::string::npos) << r.error().ToString();
 }
@@ -140,20 +148,11 @@ TEST(SyncBus, AttemptThatEndsAtItsDeadlineHasTimedOut) {
   // The handler sees expired() at the deadline's own microsecond; it must not then be
   // judged in time.
   ManualClock clock;
-  BusOptions o;
-  o.mode = Mode::kSync;
-  auto bus = MakeBus(o, &clock);
-  ASSERT_TRUE(
-      bus->Register("slow",
-                    Handler{.execute = [&](const HandlerContext& ctx) -> Result<std::string> {
-                      clock.Advance(20'000);
-                      EXPECT_TRUE(ctx.expired());
-                      return std::string("late");
-                    }},
-                    TypeOptions{.max_attempts = 1, .timeout = std::chrono::milliseconds(20)})
-          .ok());
-  ASSERT_TRUE(bus->Start().ok());
-  auto r = bus->Execute(Cmd("slow", "k"));
+  auto bus = SyncBus(&clock);
+  auto r = ExecuteLate(*bus, [&](const HandlerContext& ctx) {
+    clock.Advance(20'000);
+    EXPECT_TRUE(ctx.expired());
+  });
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("ran past its timeout"), std::string::npos)
       << r.error().ToString();
@@ -195,9 +194,7 @@ TEST(SyncBus, IdempotencyKeyReturnsTheOriginalCommand) {
 TEST(SyncBus, ScheduledCommandCancelledWhileItWaitsNeverRuns) {
   // Its time comes only when the test moves the clock, after the cancel: no race.
   ManualClock clock;
-  BusOptions o;
-  o.mode = Mode::kSync;
-  auto bus = MakeBus(o, &clock);
+  auto bus = SyncBus(&clock);
   std::atomic<int> calls{0};
   ASSERT_TRUE(
       bus->Register("t", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {

@@ -78,7 +78,7 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
     // `running` write before the handler runs, so that a cancel either lands first (and
     // the handler never runs) or finds it running (and is refused). A new pending
     // command is stored with its outcome, in one write.
-    const bool claim = !insert || from != State::kPending || attempt != first_attempt;
+    const bool claim = !insert || from != State::kPending;  // retries: from is kFailed
     if (claim) {
       engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
       Status w = store_->Write(batch, WriteOptions{});

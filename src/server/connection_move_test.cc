@@ -1,63 +1,18 @@
 // Connections moved between io threads by the balancer (IoBalancer) keep being served:
 // every request gets its own answer, in order, on the same client connection.
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include "common/raw_http.h"
 #include "engine/test_util.h"
 #include "server/http_server.h"
 
 namespace cmdq::server {
 namespace {
-
-// A keep-alive HTTP/1.1 connection, one request at a time.
-class KeepAlive {
- public:
-  explicit KeepAlive(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~KeepAlive() { ::close(fd_); }
-  KeepAlive(const KeepAlive&) = delete;
-  KeepAlive& operator=(const KeepAlive&) = delete;
-  bool ok() const { return ok_; }
-
-  // The whole answer (head and body); what arrived so far if the server closed.
-  std::string Get(const std::string& target) {
-    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: cmdq\r\n\r\n";
-    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(request.size())) {
-      return "send failed";
-    }
-    std::string answer;
-    char chunk[4096];
-    for (;;) {
-      const size_t head_end = answer.find("\r\n\r\n");
-      if (head_end != std::string::npos) {
-        const size_t at = answer.find("Content-Length: ");
-        const size_t length = at == std::string::npos ? 0 : std::stoul(answer.substr(at + 16));
-        if (answer.size() >= head_end + 4 + length) return answer;
-      }
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0) return answer + "[closed]";
-      answer.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_;
-  bool ok_ = false;
-};
 
 TEST(ConnectionMoves, EveryRequestIsAnsweredWhileConnectionsMoveBetweenIoThreads) {
   BusOptions bus_options;
@@ -81,14 +36,14 @@ TEST(ConnectionMoves, EveryRequestIsAnsweredWhileConnectionsMoveBetweenIoThreads
     clients.emplace_back([&, c] {
       // One socket for all its requests: a connection dropped in a move fails the test
       // (the client library would reconnect and hide it).
-      KeepAlive connection(server.port());
-      ASSERT_TRUE(connection.ok());
+      testing::RawHttp connection(server.port());
+      ASSERT_TRUE(connection.connected());
       for (int i = 0; i < kRequests; ++i) {
         const std::string id = fmt::format("{:016x}", (c + 1) * 100'000 + i);
-        const std::string answer = connection.Get("/v1/commands/" + id);
-        ASSERT_NE(answer.find("HTTP/1.1 404"), std::string::npos) << answer;
-        ASSERT_NE(answer.find(id), std::string::npos)
-            << "the answer of another request: " << answer;
+        const testing::Reply answer = connection.Call("GET", "/v1/commands/" + id);
+        ASSERT_EQ(answer.status, 404) << answer.head << answer.body;
+        ASSERT_NE(answer.body.find(id), std::string::npos)
+            << "the answer of another request: " << answer.body;
         answered.fetch_add(1);
       }
     });

@@ -143,8 +143,9 @@ asio::awaitable<void> HttpServer::Accept() {
   size_t next = 0;
   asio::steady_timer pause(acceptor_->get_executor());
   while (acceptor_->is_open()) {
-    // Accepted here (thread 0); the balancer may place it elsewhere.
-    asio::ip::tcp::socket socket(balancer_ ? io_[0]->io : io_[next++ % io_.size()]->io);
+    // Round-robin, or accepted on thread 0 for the balancer to place.
+    uint32_t index = balancer_ ? 0 : static_cast<uint32_t>(next++ % io_.size());
+    asio::ip::tcp::socket socket(io_[index]->io);
     error_code error;
     co_await acceptor_->async_accept(socket, asio::redirect_error(asio::use_awaitable, error));
     if (error) {
@@ -156,10 +157,7 @@ asio::awaitable<void> HttpServer::Accept() {
     }
     socket.set_option(asio::ip::tcp::no_delay(true), error);
     const bool over = connections_.fetch_add(1) >= options_.max_connections;
-    uint32_t index = 0;
-    if (!balancer_) {
-      index = static_cast<uint32_t>((next - 1) % io_.size());
-    } else if (!over) {
+    if (balancer_ && !over) {
       index = balancer_->Place();
       if (index != 0) {
         socket = Rehome(socket, io_[index]->io, error);

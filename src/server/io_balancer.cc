@@ -55,11 +55,6 @@ uint32_t IoBalancer::connections(uint32_t t) const {
   return slots_[t]->connections;
 }
 
-double IoBalancer::load(uint32_t t) const {
-  std::lock_guard lock(mu_);
-  return slots_[t]->load;
-}
-
 void IoBalancer::RebalanceLocked() {
   const size_t n = slots_.size();
   if (n < 2) return;

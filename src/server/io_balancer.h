@@ -52,7 +52,6 @@ class IoBalancer {
   void Report(uint32_t t, double load);
 
   uint32_t connections(uint32_t t) const;
-  double load(uint32_t t) const;
   // Moves taken so far.
   uint64_t moves() const { return moves_.load(std::memory_order_relaxed); }
 
