@@ -55,6 +55,9 @@ class IdGenerator {
   // read the node from configuration check it first.
   explicit IdGenerator(uint32_t node = 0, const Clock* clock = SystemClock());
   CommandId Next();
+  // The same, with the generator's clock read already by the caller (`now_us`): a submit
+  // stamps its command and makes its id from one reading.
+  CommandId NextAt(int64_t now_us);
   uint32_t node() const { return node_; }
 
  private:

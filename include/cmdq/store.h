@@ -47,6 +47,17 @@ class StoreBatch {
     inserts_.push_back({std::move(command), state, time_us});
   }
   void Apply(Transition transition) { transitions_.push_back(std::move(transition)); }
+  // Appends a transition of `id` from `from` to `to` and returns it for the rest of its
+  // fields: built in place, as the engine's hot paths want (a Transition is ~200 bytes).
+  Transition& Apply(CommandId id, State from, State to, uint32_t attempt, int64_t time_us) {
+    Transition& t = transitions_.emplace_back();
+    t.id = id;
+    t.from = from;
+    t.to = to;
+    t.attempt = attempt;
+    t.time_us = time_us;
+    return t;
+  }
   void Clear() {
     inserts_.clear();
     transitions_.clear();

@@ -67,9 +67,11 @@ IdGenerator::IdGenerator(uint32_t node, const Clock* clock)
     : node_(std::min(node, CommandId::kMaxNode)),
       clock_(clock != nullptr ? clock : SystemClock()) {}
 
-CommandId IdGenerator::Next() {
+CommandId IdGenerator::Next() { return NextAt(clock_->NowMicros()); }
+
+CommandId IdGenerator::NextAt(int64_t now_us) {
   const uint64_t node_bits = uint64_t{node_} << CommandId::kSequenceBits;
-  const uint64_t now = (IdMs(clock_->NowMicros() / 1000) << kTimeShift) | node_bits;
+  const uint64_t now = (IdMs(now_us / 1000) << kTimeShift) | node_bits;
   // Relaxed is enough: uniqueness and order come from the single modification order of
   // `last_`; ids publish no other memory.
   uint64_t last = last_.load(std::memory_order_relaxed);

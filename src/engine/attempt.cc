@@ -78,42 +78,25 @@ Outcome Judge(const TypeEntry& type, const AttemptSpec& spec, Result<std::string
   return out;
 }
 
-namespace {
-
-Transition Move(CommandId id, State from, State to, uint32_t attempt, int64_t time_us) {
-  Transition t;
-  t.id = id;
-  t.from = from;
-  t.to = to;
-  t.attempt = attempt;
-  t.time_us = time_us;
-  return t;
-}
-
-}  // namespace
-
 void AppendStart(StoreBatch& batch, CommandId id, State from, uint32_t attempt, int64_t time_us,
                  const std::string& worker) {
-  if (from != State::kPending) batch.Apply(Move(id, from, State::kPending, attempt - 1, time_us));
-  Transition run = Move(id, State::kPending, State::kRunning, attempt, time_us);
-  run.worker = worker;
-  batch.Apply(std::move(run));
+  if (from != State::kPending) batch.Apply(id, from, State::kPending, attempt - 1, time_us);
+  batch.Apply(id, State::kPending, State::kRunning, attempt, time_us).worker = worker;
 }
 
 void AppendOutcome(StoreBatch& batch, CommandId id, uint32_t attempt, int64_t time_us,
-                   const std::string& worker, Outcome outcome) {
+                   const std::string& worker, Outcome&& outcome) {
   const bool dead = outcome.to == State::kDead;
-  Transition done = Move(id, State::kRunning, dead ? State::kFailed : outcome.to, attempt, time_us);
+  Transition& done =
+      batch.Apply(id, State::kRunning, dead ? State::kFailed : outcome.to, attempt, time_us);
   done.worker = worker;
-  done.message = outcome.error;
+  if (!outcome.error.empty()) done.message = outcome.error;
   done.error = std::move(outcome.error);
   if (outcome.to == State::kSucceeded) done.result = std::move(outcome.result);
   done.next_attempt_us = outcome.next_attempt_us;
-  batch.Apply(std::move(done));
   if (dead) {
-    Transition t = Move(id, State::kFailed, State::kDead, attempt, time_us);
-    t.message = "no attempts left, or a permanent error";
-    batch.Apply(std::move(t));
+    batch.Apply(id, State::kFailed, State::kDead, attempt, time_us).message =
+        "no attempts left, or a permanent error";
   }
 }
 

@@ -53,6 +53,6 @@ void AppendStart(StoreBatch& batch, CommandId id, State from, uint32_t attempt, 
 // Appends the end of an attempt: running -> the outcome, and failed -> dead when no
 // attempt is left.
 void AppendOutcome(StoreBatch& batch, CommandId id, uint32_t attempt, int64_t time_us,
-                   const std::string& worker, Outcome outcome);
+                   const std::string& worker, Outcome&& outcome);
 
 }  // namespace cmdq::engine

@@ -184,7 +184,7 @@ Result<std::shared_ptr<const Command>> Bus::Impl::Admit(Command& command, engine
   const int64_t now = clock_->NowMicros();
   *type = registry_.Find(command.type);
   if (Status s = engine::ValidateCommand(command, *type, options_, now); !s.ok()) return Error(s);
-  const CommandId id = ids_.Next();
+  const CommandId id = ids_.NextAt(now);
   if (!command.idempotency_key.empty()) {
     if (auto prev = dedup_.ClaimOrGet(command.idempotency_key, id, now)) {
       *existing = *prev;

@@ -72,13 +72,17 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
   }
   const uint32_t budget_start = first_attempt - 1;
   for (uint32_t attempt = first_attempt;; ++attempt) {
-    int64_t start_us = clock_->NowMicros();
     // A command others could see before this attempt (it waited for its time or its
     // retry, or was re-driven) may be cancelled meanwhile: claim it with its own
     // `running` write before the handler runs, so that a cancel either lands first (and
     // the handler never runs) or finds it running (and is refused). A new pending
     // command is stored with its outcome, in one write.
     const bool claim = !insert || from != State::kPending;  // retries: from is kFailed
+    // A new pending command starts as it is admitted: the clock was read for its
+    // created_at a few hundred nanoseconds ago (a reading costs ~25 ns here, a tenth of
+    // the whole sync path's own work).
+    int64_t start_us =
+        !claim && attempt == first_attempt ? cmd->created_at_us : clock_->NowMicros();
     if (claim) {
       engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
       Status w = store_->Write(batch, WriteOptions{});

@@ -230,6 +230,41 @@ TEST(MemoryStore, LetsABatchInsertAndMoveTheSameCommand) {
   EXPECT_FALSE(store->Get(CommandId(6)).has_value());
 }
 
+// Validation keeps a small batch's inserted ids inline and a larger one's in a table:
+// both sides of the switch must refuse a repeated id and see the batch's own moves.
+TEST(MemoryStore, TracksTheIdsABatchInsertsWhateverItsSize) {
+  for (uint64_t inserts = 1; inserts <= 12; ++inserts) {
+    SCOPED_TRACE(inserts);
+    auto store = NewMemoryStore();
+    const uint64_t base = 1000 * inserts;
+    StoreBatch repeated;
+    for (uint64_t id = base; id < base + inserts; ++id) {
+      repeated.Insert(MakeCommand(id), State::kPending, 0);
+    }
+    repeated.Insert(MakeCommand(base + inserts - 1), State::kPending, 0);
+    EXPECT_EQ(store->Write(repeated, {}).code(), StatusCode::kAlreadyExists);
+    EXPECT_FALSE(store->Get(CommandId(base)).has_value());
+
+    StoreBatch chained;
+    for (uint64_t id = base; id < base + inserts; ++id) {
+      chained.Insert(MakeCommand(id), State::kPending, 0);
+    }
+    for (uint64_t id = base; id < base + inserts; ++id) {
+      chained.Apply(Move(id, State::kPending, State::kRunning));
+      chained.Apply(Move(id, State::kRunning, State::kSucceeded));
+    }
+    StoreBatch bad = chained;
+    bad.Apply(Move(base, State::kRunning, State::kSucceeded));  // succeeded by then
+    EXPECT_EQ(store->Write(bad, {}).code(), StatusCode::kFailedPrecondition);
+    EXPECT_FALSE(store->Get(CommandId(base)).has_value());
+
+    ASSERT_TRUE(store->Write(chained, {}).ok());
+    for (uint64_t id = base; id < base + inserts; ++id) {
+      EXPECT_EQ(store->Get(CommandId(id))->state, State::kSucceeded);
+    }
+  }
+}
+
 TEST(MemoryStore, AppliesALargeBatchAcrossShardsAtomically) {
   auto store = NewMemoryStore();
   StoreBatch batch;
