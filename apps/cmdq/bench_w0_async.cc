@@ -74,7 +74,6 @@ Result<std::unique_ptr<Bus>> StartAsyncBus(const BenchOptions& options, Tally& t
   bus_options.mode = Mode::kAsync;
   bus_options.workers = options.workers;
   bus_options.partitions = options.partitions;
-  bus_options.queue_capacity = 1 << 17;
   bus_options.backpressure = Backpressure::kBlock;
   bus_options.on_finished = [&tally](const Completion& c) { OnFinished(tally, c); };
   BusDeps deps;

@@ -181,7 +181,9 @@ Status MemoryStore::Write(const StoreBatch& batch, const WriteOptions& /*options
   // Retention needs no atomicity with the batch: forgetting (cold records, each a few
   // cache misses) happens one shard lock at a time, so a big batch does not hold its
   // shards while it runs and single-record writes to them (the bus's submits) go on.
-  if (max_terminal_records_ == 0) return Status::Ok();
+  // Only a transition makes a record terminal: inserts alone (async submits) leave
+  // nothing to forget and skip a second lock of their shard.
+  if (max_terminal_records_ == 0 || batch.transitions().empty()) return Status::Ok();
   for (uint64_t m = mask; m != 0; m &= m - 1) {
     Slot& slot = *slots_[std::countr_zero(m)];
     std::lock_guard lock(slot.mu);

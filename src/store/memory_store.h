@@ -3,11 +3,12 @@
 // one insert and two transitions per command at millions of commands a second).
 //
 // Records are sharded by a hash of their id's run (16 consecutive ids share a shard);
-// each shard has its own mutex. A batch locks the shards it touches in ascending index
-// order (no deadlock between batches), so the common one-record batch takes exactly one
-// lock and a completion batch of the bus (ids in submit order) a few. A batch is
-// validated whole under its locks before anything changes: all or nothing. Validation
-// looks each record up once and applying reuses what it found.
+// each shard has its own mutex (a BriefMutex: a completion batch holds its shards for
+// microseconds, shorter than a futex sleep and wake-up). A batch locks the shards it touches in
+// ascending index order (no deadlock between batches), so the common one-record batch takes exactly
+// one lock and a completion batch of the bus (ids in submit order) a few. A batch is validated
+// whole under its locks before anything changes: all or nothing. Validation looks each record up
+// once and applying reuses what it found.
 //
 // Retention is per shard: each shard keeps its ceil(max / shards) most recently terminal
 // records and forgets the others in the order they BECAME terminal (not by id). Small
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "cmdq/store.h"
+#include "core/brief_mutex.h"
 #include "store/memory_shard.h"
 
 namespace cmdq::store {
@@ -50,7 +52,7 @@ class MemoryStore final : public Store {
  private:
   struct alignas(64) Slot {
     Slot(size_t budget, size_t capacity) : shard(budget, capacity) {}
-    mutable std::mutex mu;
+    mutable BriefMutex mu;
     MemoryShard shard;  // guarded by mu
   };
 
