@@ -60,7 +60,8 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
   cmd->footer(
       "Workloads:\n"
       "  W0.sync   execute() of a no-op 1 KB command in the caller's thread, against the\n"
-      "            direct call of the same handler (alternating; medians)\n"
+      "            direct call of the same handler, and that call keeping its last 100,000\n"
+      "            commands (the keeping floor); alternating rounds, medians\n"
       "  W0.async  1 and 2 producers submit 1 KB commands over 10,000 keys to the async\n"
       "            bus; completed/s and submit->done latency; per-key order is checked\n"
       "  W1.sat    2 producers submit 1 KB commands in batches (SubmitBatch), 2 workers run\n"

@@ -111,16 +111,16 @@ void MemoryShard::EnforceRetention() {
   // The records forgotten here became terminal long ago and are cold: their entry, their
   // id's slot and their command (which the entry often owns last) each miss the cache.
   // Ask for the entries a few items ahead, and for the slot and command of the items
-  // nearer, whose entries have arrived by then, so that the misses overlap.
+  // nearer, whose entries have arrived by then, so that the misses overlap. At the
+  // budget every write forgets about as many records as it finished, so the items ahead
+  // are the next writes' to forget: asked for now, they arrive while the caller works.
   constexpr size_t kEntriesAhead = 8;
   constexpr size_t kFieldsAhead = 4;
   while (terminal_count_ > terminal_budget_ && !terminal_queue_.empty()) {
-    // Only items this call will likely forget: the others are for a later write.
-    const size_t to_forget = terminal_count_ - terminal_budget_;
-    if (to_forget > kEntriesAhead && terminal_queue_.size() > kEntriesAhead) {
+    if (terminal_queue_.size() > kEntriesAhead) {
       __builtin_prefetch(terminal_queue_[kEntriesAhead].first);
     }
-    if (to_forget > kFieldsAhead && terminal_queue_.size() > kFieldsAhead) {
+    if (terminal_queue_.size() > kFieldsAhead) {
       const Entry* ahead = terminal_queue_[kFieldsAhead].first;
       records_.Prefetch(ahead->id);
       // The shared_ptr's counts sit just before a make_shared object; its strings follow.
