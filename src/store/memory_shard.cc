@@ -36,7 +36,7 @@ MemoryShard::MemoryShard(size_t terminal_budget, size_t initial_capacity)
 
 uint64_t MemoryShard::KeyHash(const std::string& key) { return std::hash<std::string_view>{}(key); }
 
-void MemoryShard::Insert(const NewRecord& record) {
+Entry& MemoryShard::Insert(const NewRecord& record) {
   const uint64_t id = record.command->id.value();
   Entry& e = *entries_.Allocate();
   e.id = id;
@@ -52,6 +52,7 @@ void MemoryShard::Insert(const NewRecord& record) {
     key_log_.emplace_back(KeyHash(e.command->key), id);
     if (key_log_.size() >= kKeyLogMax) FoldKeyLog();
   }
+  return e;
 }
 
 void MemoryShard::BuildKeyIndex() {

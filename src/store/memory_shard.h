@@ -72,8 +72,8 @@ class MemoryShard {
     return e == nullptr ? nullptr : *e;
   }
   const Entry* Find(uint64_t id) const { return const_cast<MemoryShard*>(this)->Find(id); }
-  // The id is new: the store checked.
-  void Insert(const NewRecord& record);
+  // The id is new: the store checked. Returns the record's entry.
+  Entry& Insert(const NewRecord& record);
   // `entry` is this shard's and the transition is legal: the store checked.
   void Apply(Entry& entry, const Transition& transition);
   // Forgets the records that became terminal first while more than the budget exist.

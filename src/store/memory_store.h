@@ -75,6 +75,9 @@ class MemoryStore final : public Store {
   // With the batch's shards locked. Leaves in `entries` the entry of each transition
   // (null for one the batch inserts), so that applying needs no second lookup.
   Status Validate(const StoreBatch& batch, std::vector<Entry*>& entries);
+  // Write of a batch that inserts one command and moves only it (a sync submit's whole
+  // run): one lookup and one lock instead of one lookup per item. Prechecked.
+  Status WriteOneNewCommand(const StoreBatch& batch);
 
   const size_t max_terminal_records_;
   std::vector<std::unique_ptr<Slot>> slots_;

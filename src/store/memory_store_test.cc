@@ -230,6 +230,32 @@ TEST(MemoryStore, LetsABatchInsertAndMoveTheSameCommand) {
   EXPECT_FALSE(store->Get(CommandId(6)).has_value());
 }
 
+// A batch of one new command and its own transitions (a sync submit) is checked without
+// the store's tables; it must refuse what the general path refuses, and store nothing.
+TEST(MemoryStore, ChecksANewCommandsWholeRunBeforeStoringIt) {
+  auto store = NewMemoryStore();
+  StoreBatch illegal;
+  illegal.Insert(MakeCommand(7), State::kPending, 1);
+  illegal.Apply(Move(7, State::kPending, State::kSucceeded));  // never ran
+  EXPECT_EQ(store->Write(illegal, {}).code(), StatusCode::kFailedPrecondition);
+  StoreBatch wrong_from;
+  wrong_from.Insert(MakeCommand(7), State::kScheduled, 1);
+  wrong_from.Apply(Move(7, State::kPending, State::kRunning));
+  Status refused = store->Write(wrong_from, {});
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("is scheduled, not pending"), std::string::npos)
+      << refused.message();
+  EXPECT_FALSE(store->Get(CommandId(7)).has_value());
+
+  ASSERT_TRUE(InsertOne(*store, 7).ok());
+  StoreBatch again;
+  again.Insert(MakeCommand(7), State::kPending, 1);
+  again.Apply(Move(7, State::kPending, State::kRunning));
+  EXPECT_EQ(store->Write(again, {}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->Get(CommandId(7))->state, State::kPending);
+  EXPECT_EQ(store->Audit(CommandId(7))->size(), 1u);
+}
+
 // Validation keeps a small batch's inserted ids inline and a larger one's in a table:
 // both sides of the switch must refuse a repeated id and see the batch's own moves.
 TEST(MemoryStore, TracksTheIdsABatchInsertsWhateverItsSize) {

