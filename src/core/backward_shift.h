@@ -1,6 +1,6 @@
 // Erasing from a hash table with open addressing and linear probing, without tombstones:
 // the items after the hole move back into it, so probe runs never grow with churn. The
-// memory store's id map (store/flat_id_map.h) and the dedup table's claims
+// memory store's id map (core/flat_id_map.h) and the dedup table's claims
 // (engine/claim_map.h) share it.
 #pragma once
 

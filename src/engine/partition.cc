@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "core/partitioner.h"
+
 namespace cmdq::engine {
 
 Partition::~Partition() {
@@ -89,9 +91,14 @@ void Partition::Enqueue(Task* task) {
     ready_.push_back(task);
     return;
   }
-  auto it = keys_.find(std::string_view(task->command->key));
-  if (it == keys_.end()) it = keys_.try_emplace(task->command->key).first;
-  KeyQueue* kq = &it->second;
+  const uint64_t key_id = KeyId(task->command->key);
+  KeyQueue* kq = nullptr;
+  if (KeyQueue** found = keys_.Find(key_id)) {
+    kq = *found;
+  } else {
+    kq = new KeyQueue();
+    keys_.Insert(key_id, kq);
+  }
   task->key = kq;
   task->next = nullptr;
   if (kq->tail) {
@@ -181,16 +188,25 @@ void Partition::Park(Task* task) {
 }
 
 void Partition::SweepIdleKeys() {
-  std::erase_if(keys_, [](const auto& item) {
-    const KeyQueue& kq = item.second;
-    return kq.head == nullptr && !kq.parked;
+  std::vector<std::pair<uint64_t, KeyQueue*>> idle;
+  keys_.ForEach([&idle](uint64_t key_id, KeyQueue* kq) {
+    if (kq->head == nullptr && !kq->parked) idle.emplace_back(key_id, kq);
   });
+  for (auto [key_id, kq] : idle) {
+    keys_.Erase(key_id);
+    delete kq;
+  }
   idle_keys_ = 0;
 }
 
+uint64_t Partition::KeyId(std::string_view key) {
+  const uint64_t hash = KeyHash(key);
+  return hash != 0 ? hash : 1;  // 0 marks an empty slot of the map
+}
+
 KeyQueue* Partition::FindKey(std::string_view key) {
-  auto it = keys_.find(key);
-  return it == keys_.end() ? nullptr : &it->second;
+  KeyQueue** found = keys_.Find(KeyId(key));
+  return found == nullptr ? nullptr : *found;
 }
 
 bool Partition::EraseFromReady(Task* task) {
@@ -270,12 +286,13 @@ std::vector<Task*> Partition::TakeAll() {
   std::unordered_set<Task*> all;
   for (Task* t : ready_) all.insert(t);
   for (const TimerEntry& e : timers_) all.insert(e.task);
-  for (auto& [key, kq] : keys_) {
-    for (Task* t = kq.head; t; t = t->next) all.insert(t);
-  }
+  keys_.ForEach([&all](uint64_t, const KeyQueue* kq) {
+    for (Task* t = kq->head; t; t = t->next) all.insert(t);
+    delete kq;
+  });
   ready_.clear();
   timers_.clear();
-  keys_.clear();
+  keys_ = FlatIdMap<KeyQueue*>();
   PublishNextDue();
   std::vector<Task*> out(all.begin(), all.end());
   std::sort(out.begin(), out.end(), [](Task* a, Task* b) { return a->id() < b->id(); });

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace cmdq::engine {
@@ -111,6 +112,40 @@ TEST_F(PartitionTest, ParkedDeadHeadHoldsItsKeyUntilUnparked) {
   EXPECT_EQ(p_.Unpark(CommandId(2), "a"), nullptr);  // not the parked one
   EXPECT_EQ(p_.Unpark(CommandId(1), "a"), head);
   EXPECT_EQ(RunAll(), (std::vector<uint64_t>{1, 2}));
+}
+
+// Keys that went idle are swept once there are many; a parked key and a key with
+// queued tasks must come through every sweep as they were, among thousands erased.
+TEST_F(PartitionTest, SweepingIdleKeysKeepsParkedAndBusyKeys) {
+  p_.PushTask(NewTask(1, "parked", &parking_));
+  p_.PushTask(NewTask(2, "parked", &parking_));
+  p_.PushTask(NewTask(3, "busy", &ordered_));
+  p_.PushTask(NewTask(4, "busy", &ordered_));
+  p_.DrainInbox(100);
+  Task* parked_head = p_.PopReady();
+  ASSERT_EQ(parked_head->id().value(), 1u);
+  parked_head->state = State::kDead;
+  p_.Park(parked_head);
+  Task* busy_head = p_.PopReady();
+  ASSERT_EQ(busy_head->id().value(), 3u);  // running: its key holds task 4
+
+  // Three sweeps' worth of keys that run once and go idle.
+  uint64_t id = 100;
+  for (int i = 0; i < 3 * 4097; ++i, ++id) {
+    p_.PushTask(NewTask(id, "idle-" + std::to_string(i), &ordered_));
+    p_.DrainInbox(100);
+    ASSERT_EQ(RunAll(), std::vector<uint64_t>{id});
+  }
+
+  p_.Finish(busy_head);
+  delete busy_head;
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{4});
+  EXPECT_EQ(p_.Unpark(CommandId(1), "parked"), parked_head);
+  EXPECT_EQ(RunAll(), (std::vector<uint64_t>{1, 2}));
+  // A swept key comes back as a new one.
+  p_.PushTask(NewTask(id, "idle-0", &ordered_));
+  p_.DrainInbox(100);
+  EXPECT_EQ(RunAll(), std::vector<uint64_t>{id});
 }
 
 TEST_F(PartitionTest, RemoveTakesWaitingTasksFromEveryPlace) {

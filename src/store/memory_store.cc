@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "store/flat_id_map.h"
+#include "core/flat_id_map.h"
 #include "store/top_ids.h"
 
 namespace cmdq::store {

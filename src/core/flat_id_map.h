@@ -1,12 +1,13 @@
-// FlatIdMap: a hash map from command id to a small value, in one flat array.
+// FlatIdMap: a hash map from a nonzero 64-bit id (a command id, a key's hash) to a small
+// value, in one flat array.
 //
 // The memory store looks every record up several times per command (validate, apply,
-// forget); a node-based map pays a cache miss for the bucket and another for the node on
-// each. Here the id and value sit together in the array: one probe is one cache line.
-// Open addressing with linear probing; erasing shifts the following items back instead of
-// leaving tombstones, so probe lengths never grow with churn (retention erases as many
-// records as are inserted). Ids are handed out in sequence, so neighbours are inserted,
-// moved and forgotten close together in time: the four ids of an aligned group share a
+// forget), and a partition looks up each task's key; a node-based map pays a cache miss
+// for the bucket and another for the node on each. Here the id and value sit together in the array:
+// one probe is one cache line. Open addressing with linear probing; erasing shifts the following
+// items back instead of leaving tombstones, so probe lengths never grow with churn (retention
+// erases as many records as are inserted). Ids are handed out in sequence, so neighbours are
+// inserted, moved and forgotten close together in time: the four ids of an aligned group share a
 // home cache line, and a run of them costs one miss instead of four.
 //
 // Id 0 is never a valid command id and marks an empty slot; Find(0) finds nothing and
@@ -22,7 +23,7 @@
 
 #include "core/backward_shift.h"
 
-namespace cmdq::store {
+namespace cmdq {
 
 template <typename V>
 class FlatIdMap {
@@ -137,4 +138,4 @@ class FlatIdMap {
   size_t size_ = 0;
 };
 
-}  // namespace cmdq::store
+}  // namespace cmdq

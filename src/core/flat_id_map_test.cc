@@ -1,4 +1,4 @@
-#include "store/flat_id_map.h"
+#include "core/flat_id_map.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace cmdq::store {
+namespace cmdq {
 namespace {
 
 TEST(FlatIdMap, InsertsFindsAndErases) {
@@ -103,4 +103,4 @@ TEST(FlatIdMap, AgreesWithUnorderedMapUnderChurn) {
 }
 
 }  // namespace
-}  // namespace cmdq::store
+}  // namespace cmdq
