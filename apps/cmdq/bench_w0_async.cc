@@ -7,6 +7,8 @@
 // a handler that sees a smaller id than the key's last one counts an order violation.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -27,15 +29,46 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr char kType[] = "bench.noop";
 
+// The counts of the threads that share a stripe. The workers count every command; one
+// shared counter would move its cache line between cores each time and charge the bus
+// with the load generator's bookkeeping.
+struct alignas(64) TallyStripe {
+  std::atomic<uint64_t> runs{0};
+  std::atomic<uint64_t> done{0};
+  std::atomic<int64_t> last_done_ns{0};  // steady clock of the stripe's latest completion
+};
+
 // What the handler and on_finished share; lives until the bus has stopped.
 struct Tally {
   Tally(size_t users, uint64_t commands) : last_id(users), target(commands) {}
+
+  TallyStripe& Mine() {
+    static std::atomic<size_t> next{0};
+    thread_local const size_t mine = next.fetch_add(1, std::memory_order_relaxed);
+    return stripes[mine % stripes.size()];
+  }
+  uint64_t Done() const {
+    uint64_t n = 0;
+    for (const TallyStripe& s : stripes) n += s.done.load(std::memory_order_acquire);
+    return n;
+  }
+  uint64_t Runs() const {
+    uint64_t n = 0;
+    for (const TallyStripe& s : stripes) n += s.runs.load(std::memory_order_relaxed);
+    return n;
+  }
+  int64_t LastDoneNs() const {
+    int64_t last = 0;
+    for (const TallyStripe& s : stripes) {
+      last = std::max(last, s.last_done_ns.load(std::memory_order_acquire));
+    }
+    return last;
+  }
+
   std::vector<std::atomic<uint64_t>> last_id;  // per key
-  std::atomic<uint64_t> runs{0};
+  std::array<TallyStripe, 16> stripes;
   std::atomic<uint64_t> violations{0};
-  std::atomic<uint64_t> done{0};
   std::atomic<uint64_t> dead{0};
-  std::atomic<int64_t> last_done_ns{0};
   const uint64_t target;
   LatencyHistogram latency;
 };
@@ -48,7 +81,7 @@ size_t KeyIndex(const std::string& key) {  // "user-01234" -> 1234
 
 Handler OrderCheckingNoop(Tally& tally) {
   return {.execute = [&tally](const HandlerContext& ctx) -> Result<std::string> {
-            tally.runs.fetch_add(1, std::memory_order_relaxed);
+            tally.Mine().runs.fetch_add(1, std::memory_order_relaxed);
             const uint64_t id = ctx.command().id.value();
             auto& last = tally.last_id[KeyIndex(ctx.command().key)];
             if (last.exchange(id, std::memory_order_relaxed) > id) {
@@ -63,10 +96,9 @@ void OnFinished(Tally& tally, const Completion& c) {
   if (c.state == State::kFailed) return;  // waiting for a retry: not done
   if (c.state == State::kDead) tally.dead.fetch_add(1, std::memory_order_relaxed);
   tally.latency.Record(c.finished_steady_ns - c.submitted_steady_ns);
-  if (tally.done.fetch_add(1, std::memory_order_acq_rel) + 1 == tally.target) {
-    tally.last_done_ns.store(SteadyClock::now().time_since_epoch().count(),
-                             std::memory_order_release);
-  }
+  TallyStripe& mine = tally.Mine();
+  mine.last_done_ns.store(c.finished_steady_ns, std::memory_order_relaxed);
+  mine.done.fetch_add(1, std::memory_order_release);
 }
 
 Result<std::unique_ptr<Bus>> StartAsyncBus(const BenchOptions& options, Tally& tally) {
@@ -109,7 +141,7 @@ uint64_t Produce(Bus& bus, const ProducerPlan& plan, const PayloadPool& payloads
 
 // Waits until every command is done, or no progress for `stall`; false on a stall.
 bool AwaitDone(const Tally& tally, std::chrono::seconds stall) {
-  return app::AwaitDone([&] { return tally.done.load(std::memory_order_acquire); },
+  return app::AwaitDone([&] { return tally.Done(); },
                         [&] { return static_cast<uint64_t>(tally.target); }, stall,
                         std::chrono::milliseconds(2));
 }
@@ -136,11 +168,10 @@ Result<RunOutcome> Drive(Bus& bus, const BenchOptions& options, int producers, T
   for (uint64_t e : errors) outcome.submit_errors += e;
   if (outcome.submit_errors == 0 && !AwaitDone(tally, std::chrono::seconds(30))) {
     return Error(Status::DeadlineExceeded(
-        fmt::format("no completion for 30 s; {} of {} done", tally.done.load(), tally.target)));
+        fmt::format("no completion for 30 s; {} of {} done", tally.Done(), tally.target)));
   }
-  const int64_t end_ns = outcome.submit_errors == 0
-                             ? tally.last_done_ns.load(std::memory_order_acquire)
-                             : SteadyClock::now().time_since_epoch().count();
+  const int64_t end_ns = outcome.submit_errors == 0 ? tally.LastDoneNs()
+                                                    : SteadyClock::now().time_since_epoch().count();
   outcome.seconds = (end_ns - start.time_since_epoch().count()) / 1e9;
   return outcome;
 }
@@ -150,7 +181,7 @@ BenchResult MakeResult(const BenchOptions& options, int producers, const Tally& 
   BenchResult result{.workload = "W0.async", .mode = "async"};
   result.commands = tally.target;
   result.seconds = outcome.seconds;
-  result.throughput_per_s = tally.done.load() / outcome.seconds;
+  result.throughput_per_s = tally.Done() / outcome.seconds;
   result.latency_us = LatencyFrom(tally.latency.Snapshot());
   const uint32_t cores = std::thread::hardware_concurrency();
   result.params.Add("producers", int64_t{producers});
@@ -159,8 +190,8 @@ BenchResult MakeResult(const BenchOptions& options, int producers, const Tally& 
   result.params.Add("payload_bytes", static_cast<int64_t>(options.payload_bytes));
   result.params.Add("users", static_cast<int64_t>(options.users));
   result.extra.Add("order_violations", static_cast<int64_t>(tally.violations.load()));
-  result.extra.Add("lost", static_cast<int64_t>(tally.target - tally.done.load()));
-  result.extra.Add("handler_runs", static_cast<int64_t>(tally.runs.load()));
+  result.extra.Add("lost", static_cast<int64_t>(tally.target - tally.Done()));
+  result.extra.Add("handler_runs", static_cast<int64_t>(tally.Runs()));
   result.extra.Add("dead", static_cast<int64_t>(tally.dead.load()));
   result.extra.Add("submit_errors", static_cast<int64_t>(outcome.submit_errors));
   FillMachine(result);
@@ -176,7 +207,7 @@ Result<BenchResult> RunW0Async(const BenchOptions& options, int producers) {
   if (!bus) return Error(bus.error());
   const auto start = SteadyClock::now();
   ProgressLine progress([&] {
-    const uint64_t done = tally->done.load(std::memory_order_relaxed);
+    const uint64_t done = tally->Done();
     const double s = std::chrono::duration<double>(SteadyClock::now() - start).count();
     return fmt::format("W0.async {} producer(s) {} {:.2f} M/s", producers,
                        RenderBar(double(done) / commands), done / s / 1e6);
