@@ -196,7 +196,7 @@ Result<std::shared_ptr<const Command>> Bus::Impl::Admit(Command& command, engine
   return std::make_shared<const Command>(std::move(command));
 }
 
-Result<CommandId> Bus::Impl::Submit(Command command) {
+Result<CommandId> Bus::Impl::Submit(Command&& command) {
   InFlight guard(submits_in_flight_);
   if (phase_.load() != Phase::kRunning) {
     return Error(Status::Unavailable("the bus is not running (call Start(); or it has stopped)"));

@@ -28,7 +28,7 @@ class Bus::Impl {
   Status RegisterRemote(std::string type, TypeOptions options);
   Status Start();
   StopReport Stop(StopMode mode);
-  Result<CommandId> Submit(Command command);
+  Result<CommandId> Submit(Command&& command);  // Bus::Submit owns it: one move less
   std::vector<Result<CommandId>> SubmitBatch(std::vector<Command> commands);
   std::optional<std::vector<Result<CommandId>>> TrySubmitBatch(std::vector<Command>& commands);
   Mode mode() const { return options_.mode; }
