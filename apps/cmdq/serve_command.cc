@@ -57,6 +57,7 @@ Result<std::unique_ptr<Bus>> OpenBus(const ServeOptions& o,
     metrics.OnLeased(type, waited_ns);
   };
   options.workers = o.workers;
+  options.queue_capacity = o.queue_capacity;
   options.lease_duration = milliseconds(o.lease_ms);
   options.lease_drain_wait = milliseconds(o.drain_ms);
   BusDeps deps;

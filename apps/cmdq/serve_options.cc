@@ -121,6 +121,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
       "Threads for Bus calls that block (durable submits wait for fsync)", "CMDQ_BLOCKING_THREADS")
       ->check(CLI::Range(1, 1024));
   add("--workers", o.workers, "Handler threads of the built-in types (0 = cores)", "CMDQ_WORKERS");
+  add("--queue-capacity", o.queue_capacity,
+      "Commands queued per partition (of 64) before submits wait for room", "CMDQ_QUEUE_CAPACITY")
+      ->check(CLI::Range(1u, 1u << 24));
   add("--max-body-bytes", o.max_body_bytes, "Largest request body (413 above)",
       "CMDQ_MAX_BODY_BYTES");
   add("--max-batch", o.max_batch, "Most commands in one submit (413 above)", "CMDQ_MAX_BATCH")

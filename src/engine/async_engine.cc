@@ -57,7 +57,22 @@ uint32_t AsyncEngine::PartitionOf(const Command& command, bool ordered) const {
   return JumpConsistentHash(command.id.value() * 0x9E3779B97F4A7C15ull, n);
 }
 
+namespace {
+
+// The engine whose worker the calling thread is (null on any other thread).
+thread_local const AsyncEngine* this_thread_works_for = nullptr;
+
+}  // namespace
+
 Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
+  if (this_thread_works_for == this) {
+    // A handler submitting on a worker: were it held to the bound, it could wait for room
+    // that only its own partition, held by this very thread, can make, and never get it.
+    // What handlers submit is bounded by what they run, so it may go past the bound.
+    if (!running_.load()) return Status::Unavailable("the bus is stopping");
+    p.depth.fetch_add(1);
+    return Status::Ok();
+  }
   for (;;) {
     if (!running_.load()) return Status::Unavailable("the bus is stopping");
     uint32_t d = p.depth.load();
@@ -183,6 +198,7 @@ uint64_t AsyncEngine::Depth() const {
 }
 
 void AsyncEngine::WorkerLoop(size_t index) {
+  this_thread_works_for = this;
   WorkerSlot& slot = *slots_[index];
   BatchRunner runner(
       RunnerEnv{store_, committer_, clock_, limiter_, on_stored_, stop_now_, &broker_});
@@ -217,6 +233,13 @@ void AsyncEngine::WorkerLoop(size_t index) {
 StopReport AsyncEngine::Stop(StopMode mode) {
   StopReport report;
   if (!running_.exchange(false)) return report;
+  // A producer waiting for room would wait for workers about to stop: wake it now, so
+  // that it sees the stop. An atomic wait sleeps again unless the value changed: move it
+  // by one (TakeLeft sets every depth to 0 at the end).
+  for (auto& p : partitions_) {
+    p->depth.fetch_add(1);
+    p->depth.notify_all();
+  }
   WaitInlineOwners();  // from here on, every partition is a worker's (or nobody's)
   broker_.StopLeasing();
   if (mode == StopMode::kDrain) {

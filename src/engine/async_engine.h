@@ -50,7 +50,8 @@ class AsyncEngine {
   Partition& partition(uint32_t index) { return *partitions_[index]; }
 
   // Makes room for one task in `p` (the caller then Enqueues it): waits while full when
-  // `block`, else fails with kResourceExhausted.
+  // `block`, else fails with kResourceExhausted. On this engine's own workers (a handler
+  // submitting) it always makes room: waiting there could wait forever.
   Status Reserve(Partition& p, uint32_t capacity, bool block);
   // Takes ownership of the tasks, whose room was reserved. Any thread; it never runs a
   // handler, so event loops may call it.

@@ -216,6 +216,43 @@ TEST(AsyncBus, FailFastBackpressureRefusesWhenThePartitionIsFull) {
   EXPECT_TRUE(bus->Submit(Cmd("t", "c")).has_value());
 }
 
+// A handler that submits more than its partition has room for runs on the worker that
+// holds that partition: waiting for room there would wait forever. Its submits go past
+// the bound; other producers still wait.
+TEST(AsyncBus, AHandlerSubmittingPastTheBoundIsNeverHeldBack) {
+  BusOptions o = OnePartition();
+  o.queue_capacity = 2;
+  auto bus = MakeBus(o);
+  std::atomic<int> children{0};
+  std::atomic<int> refused{0};
+  ASSERT_TRUE(
+      bus->Register("child", Handler{.execute = [&](const HandlerContext&) -> Result<std::string> {
+                      ++children;
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(
+      bus->Register("fanout",
+                    Handler{.execute = [&](const HandlerContext& ctx) -> Result<std::string> {
+                      for (int i = 0; i < 10; ++i) {
+                        // Its own key (queued behind it) and others, all in its partition.
+                        const std::string key = i % 2 == 0 ? ctx.command().key : "other";
+                        if (!bus->Submit(Cmd("child", key))) ++refused;
+                      }
+                      return std::string();
+                    }})
+          .ok());
+  ASSERT_TRUE(bus->Start().ok());
+  auto parent = bus->Submit(Cmd("fanout", "k"));
+  ASSERT_TRUE(parent.has_value());
+  auto done = bus->Wait(*parent, 10s);
+  ASSERT_TRUE(done.has_value()) << done.error().ToString();
+  EXPECT_EQ(done->state, State::kSucceeded);
+  ASSERT_TRUE(Eventually([&] { return children.load() == 10; })) << children.load();
+  EXPECT_EQ(refused.load(), 0);
+  ASSERT_TRUE(Eventually([&] { return bus->QueueDepth() == 0; }));
+}
+
 // A blocking batch bigger than its partition's room must not wait for room that only
 // its own commands hold: it stores and queues what it has, then waits for the workers.
 TEST(AsyncBus, ABlockingBatchBiggerThanThePartitionWaitsForWorkersNotForItself) {

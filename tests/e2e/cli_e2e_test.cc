@@ -29,6 +29,37 @@ double JsonNumber(const std::string& json, const std::string& name) {
   return std::strtod(json.c_str() + at + tag.size(), nullptr);
 }
 
+// A batch far bigger than --queue-capacity is still taken whole: the submit waits on the
+// blocking pool for the workers to make room, and every command runs. With room for 2,
+// the 10th of one key's 20 ms commands gets in only after 8 have run: the answer takes
+// at least 160 ms (a lower bound only; a slow machine just takes longer).
+TEST(CliServe, ABatchBiggerThanTheQueueBoundWaitsForRoomAndRuns) {
+  auto served = ServedCmdq::Start({}, {"--durability", "none", "--queue-capacity", "2"});
+  ASSERT_TRUE(served) << served.error().ToString();
+  auto client = (*served)->NewClient();
+  std::vector<Command> batch;
+  for (int i = 0; i < 10; ++i) {
+    Command c;
+    c.type = "cmdq.sleep";
+    c.key = "bound";
+    c.payload = R"({"ms":20})";
+    c.payload_is_json = true;
+    batch.push_back(std::move(c));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto results = client->SubmitBatch(std::move(batch));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(results) << results.error().ToString();
+  ASSERT_EQ(results->size(), 10u);
+  EXPECT_GE(took, std::chrono::milliseconds(150));
+  for (const auto& r : *results) {
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    auto done = client->Wait(*r, std::chrono::seconds(10));
+    ASSERT_TRUE(done) << done.error().ToString();
+    EXPECT_EQ(done->state, State::kSucceeded);
+  }
+}
+
 TEST(CliBench, W0SyncReportsTheBusTheDirectCallAndTheKeepingFloor) {
   CliRun run = RunCmdq("bench --workload W0.sync --commands 5000 --rounds 1 --json");
   ASSERT_EQ(run.exit_code, 0) << run.output;
