@@ -2,8 +2,7 @@
 
 #include <algorithm>
 #include <unordered_set>
-
-#include "core/partitioner.h"
+#include <utility>
 
 namespace cmdq::engine {
 
@@ -91,14 +90,7 @@ void Partition::Enqueue(Task* task) {
     ready_.push_back(task);
     return;
   }
-  const uint64_t key_id = KeyId(task->command->key);
-  KeyQueue* kq = nullptr;
-  if (KeyQueue** found = keys_.Find(key_id)) {
-    kq = *found;
-  } else {
-    kq = new KeyQueue();
-    keys_.Insert(key_id, kq);
-  }
+  KeyQueue* kq = KeyQueueFor(task->command->key);
   task->key = kq;
   task->next = nullptr;
   if (kq->tail) {
@@ -188,25 +180,52 @@ void Partition::Park(Task* task) {
 }
 
 void Partition::SweepIdleKeys() {
-  std::vector<std::pair<uint64_t, KeyQueue*>> idle;
-  keys_.ForEach([&idle](uint64_t key_id, KeyQueue* kq) {
-    if (kq->head == nullptr && !kq->parked) idle.emplace_back(key_id, kq);
-  });
-  for (auto [key_id, kq] : idle) {
-    keys_.Erase(key_id);
-    delete kq;
+  std::vector<uint64_t> chains;
+  keys_.ForEach([&chains](uint64_t key_id, const KeyQueue*) { chains.push_back(key_id); });
+  for (uint64_t key_id : chains) {
+    KeyQueue** slot = keys_.Find(key_id);
+    if (slot == nullptr) continue;
+    KeyQueue** link = slot;
+    while (KeyQueue* kq = *link) {
+      if (kq->head == nullptr && !kq->parked) {
+        *link = kq->same_hash;
+        delete kq;
+      } else {
+        link = &kq->same_hash;
+      }
+    }
+    if (*slot == nullptr) keys_.Erase(key_id);
   }
   idle_keys_ = 0;
 }
 
-uint64_t Partition::KeyId(std::string_view key) {
-  const uint64_t hash = KeyHash(key);
+uint64_t Partition::KeyId(std::string_view key) const {
+  const uint64_t hash = key_hash_(key);
   return hash != 0 ? hash : 1;  // 0 marks an empty slot of the map
 }
 
 KeyQueue* Partition::FindKey(std::string_view key) {
   KeyQueue** found = keys_.Find(KeyId(key));
-  return found == nullptr ? nullptr : *found;
+  for (KeyQueue* kq = found == nullptr ? nullptr : *found; kq != nullptr; kq = kq->same_hash) {
+    if (kq->key == key) return kq;
+  }
+  return nullptr;
+}
+
+KeyQueue* Partition::KeyQueueFor(std::string_view key) {
+  const uint64_t key_id = KeyId(key);
+  KeyQueue** found = keys_.Find(key_id);
+  KeyQueue* first = found == nullptr ? nullptr : *found;
+  for (KeyQueue* kq = first; kq != nullptr; kq = kq->same_hash) {
+    if (kq->key == key) return kq;
+  }
+  auto* kq = new KeyQueue{.key = std::string(key), .same_hash = first};
+  if (found != nullptr) {
+    *found = kq;
+  } else {
+    keys_.Insert(key_id, kq);
+  }
+  return kq;
 }
 
 bool Partition::EraseFromReady(Task* task) {
@@ -286,9 +305,11 @@ std::vector<Task*> Partition::TakeAll() {
   std::unordered_set<Task*> all;
   for (Task* t : ready_) all.insert(t);
   for (const TimerEntry& e : timers_) all.insert(e.task);
-  keys_.ForEach([&all](uint64_t, const KeyQueue* kq) {
-    for (Task* t = kq->head; t; t = t->next) all.insert(t);
-    delete kq;
+  keys_.ForEach([&all](uint64_t, KeyQueue* first) {
+    for (KeyQueue* kq = first; kq != nullptr;) {
+      for (Task* t = kq->head; t; t = t->next) all.insert(t);
+      delete std::exchange(kq, kq->same_hash);
+    }
   });
   ready_.clear();
   timers_.clear();

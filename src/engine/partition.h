@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/flat_id_map.h"
+#include "core/partitioner.h"
 #include "engine/task.h"
 
 namespace cmdq::engine {
@@ -27,7 +28,11 @@ struct Control {
 
 class Partition {
  public:
-  explicit Partition(uint32_t index) : index_(index) {}
+  // `key_hash`: how keys are hashed to find their queues (XXH3); tests pass a poor one to
+  // make keys collide.
+  using KeyHashFn = uint64_t (*)(std::string_view key);
+  explicit Partition(uint32_t index, KeyHashFn key_hash = &KeyHash)
+      : index_(index), key_hash_(key_hash) {}
   Partition(const Partition&) = delete;
   Partition& operator=(const Partition&) = delete;
   ~Partition();
@@ -113,7 +118,9 @@ class Partition {
   bool EraseFromReady(Task* task);
   bool EraseFromTimers(Task* task);
   KeyQueue* FindKey(std::string_view key);
-  static uint64_t KeyId(std::string_view key);
+  // The queue of `key`, made if it has none.
+  KeyQueue* KeyQueueFor(std::string_view key);
+  uint64_t KeyId(std::string_view key) const;
   void SweepIdleKeys();
 
   // A key whose queue empties keeps its entry (no allocation per command for keys that
@@ -122,6 +129,7 @@ class Partition {
   size_t idle_keys_ = 0;
 
   const uint32_t index_;
+  const KeyHashFn key_hash_;
 
   std::mutex inbox_mu_;
   std::vector<Task*> inbox_tasks_;
@@ -138,11 +146,11 @@ class Partition {
   std::vector<Task*> drained_;  // owner's scratch, keeps its capacity
   std::deque<Task*> ready_;
   std::vector<TimerEntry> timers_;  // min-heap on due_us
-  // Each key's queue, found by the key's 64-bit hash (XXH3, as the partitioner uses): a
-  // lookup is one probe of a flat array and never reads the key, which the producer's
-  // core wrote. Two keys whose hashes are equal (about 1 in 10^19 for a pair) would share
-  // one queue: each still runs in its order, one only waits for the other. The queues are
-  // allocated one by one, so that tasks may point at theirs.
+  // Each key's queue, found by the key's 64-bit hash (XXH3, as the partitioner computes)
+  // in a flat array: one probe, no node to chase. Keys whose hashes are equal share a
+  // slot and are told apart by comparing the key along the slot's chain (`same_hash`),
+  // so no key, however crafted, can share another's queue. The queues are allocated one
+  // by one, so that tasks may point at theirs.
   FlatIdMap<KeyQueue*> keys_;
 };
 

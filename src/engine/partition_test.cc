@@ -148,6 +148,50 @@ TEST_F(PartitionTest, SweepingIdleKeysKeepsParkedAndBusyKeys) {
   EXPECT_EQ(RunAll(), std::vector<uint64_t>{id});
 }
 
+// Keys whose hashes are equal share a slot of the key map, never a queue: each keeps its
+// own order, a parked one holds back only itself, and sweeping idle ones keeps the rest.
+TEST_F(PartitionTest, KeysWithEqualHashesKeepTheirOwnQueues) {
+  Partition p(0, [](std::string_view) { return uint64_t{42}; });  // every key collides
+  auto push = [&](uint64_t id, const char* key, TypeEntry* type) {
+    p.PushTask(NewTask(id, key, type));
+  };
+  push(1, "a", &parking_);
+  push(2, "a", &parking_);
+  push(3, "b", &ordered_);
+  push(4, "b", &ordered_);
+  push(5, "c", &ordered_);
+  p.DrainInbox(100);
+  Task* a1 = p.PopReady();
+  ASSERT_EQ(a1->id().value(), 1u);
+  a1->state = State::kDead;
+  p.Park(a1);  // "a" is held; "b" and "c" are not
+  std::vector<uint64_t> ran;
+  while (Task* t = p.PopReady()) {
+    ran.push_back(t->id().value());
+    p.Finish(t);
+    delete t;
+  }
+  EXPECT_EQ(ran, (std::vector<uint64_t>{3, 5, 4}));
+  // Enough idle keys to sweep: "a" (parked) must survive among them.
+  for (uint64_t id = 100; id < 100 + 4200; ++id) {
+    p.PushTask(NewTask(id, "idle-" + std::to_string(id), &ordered_));
+    p.DrainInbox(100);
+    Task* t = p.PopReady();
+    ASSERT_EQ(t->id().value(), id);
+    p.Finish(t);
+    delete t;
+  }
+  EXPECT_EQ(p.Unpark(CommandId(1), "b"), nullptr);  // not b's
+  EXPECT_EQ(p.Unpark(CommandId(1), "a"), a1);
+  ran.clear();
+  while (Task* t = p.PopReady()) {
+    ran.push_back(t->id().value());
+    p.Finish(t);
+    delete t;
+  }
+  EXPECT_EQ(ran, (std::vector<uint64_t>{1, 2}));
+}
+
 TEST_F(PartitionTest, RemoveTakesWaitingTasksFromEveryPlace) {
   p_.PushTask(NewTask(1, "a", &ordered_));
   p_.PushTask(NewTask(2, "a", &ordered_));

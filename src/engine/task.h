@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "cmdq/command.h"
 #include "cmdq/state.h"
@@ -38,6 +39,8 @@ struct KeyQueue {
   Task* tail = nullptr;
   bool head_active = false;  // head is ready, running, or waiting for its retry
   bool parked = false;
+  std::string key;
+  KeyQueue* same_hash = nullptr;  // the next queue whose key has the same 64-bit hash
 };
 
 }  // namespace cmdq::engine
