@@ -24,11 +24,8 @@ struct ServeOptions {
   uint32_t io_threads = 0;  // 0 = cores
   bool balance_io = true;   // pack connections onto the io threads the load needs
   uint32_t blocking_threads = 16;
-  uint32_t workers = 0;  // the Bus's handler threads for built-in types; 0 = cores
-  // Commands queued per partition before submits wait for room. Higher than the
-  // library's default: HTTP clients submit in bulk, and a remote handler that submits
-  // follow-ups (its own key's wait behind it) cannot be told apart from other clients.
-  uint32_t queue_capacity = 65'536;
+  uint32_t workers = 0;              // the Bus's handler threads for built-in types; 0 = cores
+  uint32_t queue_capacity = 65'536;  // commands queued per partition before submits wait
   size_t max_body_bytes = size_t{16} << 20;
   size_t max_batch = 1000;
   uint32_t request_timeout_ms = 10'000;

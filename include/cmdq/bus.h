@@ -67,11 +67,12 @@ struct BusOptions {
   uint32_t partitions = 64;
   // Worker threads (async); 0 = the number of cores.
   uint32_t workers = 0;
-  // Commands queued per partition before backpressure applies (async). 512 x 64
-  // partitions bounds the queues to ~32,000 commands (~50 MB with 1 KB payloads): what is
-  // queued stays in the caches and submit->done stays short. A far larger bound only
-  // lets a producer run ahead into memory the workers then find cold (docs/perf.md).
-  uint32_t queue_capacity = 512;
+  // Commands queued per partition before backpressure applies (async). The count holds
+  // commands that cannot run yet (scheduled, waiting for a retry, behind a parked key,
+  // leased), so a small bound lets one key fill its partition and hold back the others;
+  // a producer that outruns the workers is better bounded by its own in-flight limit
+  // (W0.async runs with 512: docs/perf.md).
+  uint32_t queue_capacity = 65'536;
   Backpressure backpressure = Backpressure::kBlock;
   // Largest payload accepted; bigger submits fail with kInvalidArgument (field payload).
   size_t max_payload_bytes = 1 << 20;

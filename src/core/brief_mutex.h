@@ -1,7 +1,7 @@
 // BriefMutex: a mutex for critical sections of a few microseconds that several threads
-// share (the memory store's shards, a partition's inbox). It tries for a short while
-// before it sleeps: on this kind of machine a futex sleep and its wake-up cost two
-// context switches (several microseconds each), longer than the section it waits for.
+// share (the memory store's shards). It tries for a short while before it sleeps: on
+// this kind of machine a futex sleep and its wake-up cost two context switches (several
+// microseconds each), longer than the section it waits for.
 // Meets the Lockable requirements, so std::lock_guard and std::unique_lock take it.
 #pragma once
 

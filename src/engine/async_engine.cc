@@ -74,7 +74,9 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
     return Status::Ok();
   }
   for (;;) {
-    if (!running_.load()) return Status::Unavailable("the bus is stopping");
+    if (!running_.load() || waits_refused_.load()) {
+      return Status::Unavailable("the bus is stopping");
+    }
     uint32_t d = p.depth.load();
     if (d < capacity) {
       if (p.depth.compare_exchange_weak(d, d + 1)) return Status::Ok();
@@ -85,8 +87,20 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
           fmt::format("partition {} is full ({} commands queued)", p.index(), d));
     }
     p.blocked_producers.fetch_add(1);
-    p.depth.wait(d);
+    // Checked again after `d` was read: RefuseWaits sets the flag before it moves every
+    // depth, so either this sees the flag or the wait sees a depth other than `d`.
+    if (!waits_refused_.load()) p.depth.wait(d);
     p.blocked_producers.fetch_sub(1);
+  }
+}
+
+void AsyncEngine::RefuseWaits() {
+  if (waits_refused_.exchange(true)) return;
+  // An atomic wait sleeps on until its value moves: move each depth by one. TakeLeft sets
+  // every depth to 0 at the end of Stop.
+  for (auto& p : partitions_) {
+    p->depth.fetch_add(1);
+    p->depth.notify_all();
   }
 }
 
@@ -233,13 +247,7 @@ void AsyncEngine::WorkerLoop(size_t index) {
 StopReport AsyncEngine::Stop(StopMode mode) {
   StopReport report;
   if (!running_.exchange(false)) return report;
-  // A producer waiting for room would wait for workers about to stop: wake it now, so
-  // that it sees the stop. An atomic wait sleeps again unless the value changed: move it
-  // by one (TakeLeft sets every depth to 0 at the end).
-  for (auto& p : partitions_) {
-    p->depth.fetch_add(1);
-    p->depth.notify_all();
-  }
+  RefuseWaits();       // a producer waiting for room would wait for workers about to stop
   WaitInlineOwners();  // from here on, every partition is a worker's (or nobody's)
   broker_.StopLeasing();
   if (mode == StopMode::kDrain) {

@@ -53,6 +53,10 @@ class AsyncEngine {
   // `block`, else fails with kResourceExhausted. On this engine's own workers (a handler
   // submitting) it always makes room: waiting there could wait forever.
   Status Reserve(Partition& p, uint32_t capacity, bool block);
+  // From now on Reserve never waits for room: producers waiting are woken and told the
+  // bus is stopping (kUnavailable). Stop calls it; so does the bus, before a draining
+  // stop waits for the submits in flight, which could otherwise wait on it forever.
+  void RefuseWaits();
   // Takes ownership of the tasks, whose room was reserved. Any thread; it never runs a
   // handler, so event loops may call it.
   void Enqueue(std::span<Task* const> tasks);
@@ -93,6 +97,7 @@ class AsyncEngine {
   LeaseBroker broker_;
   Ticker ticker_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> waits_refused_{false};  // see RefuseWaits
   // Threads inside Handle: producers and finishing threads that may own a partition.
   std::atomic<int> inline_owners_{0};
   std::vector<std::thread> threads_;

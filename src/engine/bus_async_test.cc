@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -251,6 +252,33 @@ TEST(AsyncBus, AHandlerSubmittingPastTheBoundIsNeverHeldBack) {
   ASSERT_TRUE(Eventually([&] { return children.load() == 10; })) << children.load();
   EXPECT_EQ(refused.load(), 0);
   ASSERT_TRUE(Eventually([&] { return bus->QueueDepth() == 0; }));
+}
+
+// A producer waiting for room that never comes (its partition holds commands scheduled
+// for later) must not hold up a draining Stop: it is refused, and the Stop returns.
+TEST(AsyncBus, ADrainingStopRefusesAProducerWaitingForRoom) {
+  BusOptions o = OnePartition();
+  o.queue_capacity = 4;
+  auto bus = MakeBus(o);
+  ASSERT_TRUE(bus->Register("t", Returns("")).ok());
+  ASSERT_TRUE(bus->Start().ok());
+  const int64_t in_an_hour = SystemClock()->NowMicros() + 3'600'000'000;
+  for (uint32_t i = 0; i < o.queue_capacity; ++i) {
+    Command c = Cmd("t", "later");
+    c.not_before_us = in_an_hour;
+    ASSERT_TRUE(bus->Submit(std::move(c)).has_value());
+  }
+  auto waiting = std::async(std::launch::async, [&] { return bus->Submit(Cmd("t", "now")); });
+  ASSERT_EQ(waiting.wait_for(100ms), std::future_status::timeout) << "the partition had room";
+  auto stop = std::async(std::launch::async, [&] { return bus->Stop(StopMode::kDrain); });
+  if (stop.wait_for(10s) != std::future_status::ready) {
+    ADD_FAILURE() << "Stop(kDrain) waits for a submit that waits for room";
+    std::_Exit(1);  // the bus cannot be torn down: end the test binary, failed
+  }
+  auto refused = waiting.get();
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(stop.get().left.size(), o.queue_capacity);  // the scheduled ones
 }
 
 // A blocking batch bigger than its partition's room must not wait for room that only

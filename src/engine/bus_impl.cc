@@ -153,6 +153,9 @@ StopReport Bus::Impl::Stop(StopMode mode) {
   StopReport report;
   if (mode == StopMode::kNow) stop_.request_stop();
   if (engine_) {
+    // A submit waiting for room counts as in flight; the room may never come (the
+    // partition holds scheduled or parked commands): it is refused instead.
+    engine_->RefuseWaits();
     if (mode == StopMode::kDrain) WaitForSubmits();
     report = engine_->Stop(mode);
     WaitForSubmits();

@@ -4,17 +4,20 @@
 //
 // Records are sharded by a hash of their id's run (16 consecutive ids share a shard);
 // each shard has its own mutex (a BriefMutex: a completion batch holds its shards for
-// microseconds, shorter than a futex sleep and wake-up). A batch locks the shards it touches in
-// ascending index order (no deadlock between batches), so the common one-record batch takes exactly
-// one lock and a completion batch of the bus (ids in submit order) a few. A batch is validated
-// whole under its locks before anything changes: all or nothing. Validation looks each record up
-// once and applying reuses what it found.
+// microseconds, shorter than a futex sleep and wake-up). A batch locks the shards it
+// touches in ascending index order (no deadlock between batches), so the common
+// one-record batch takes exactly one lock and a completion batch of the bus (ids in
+// submit order) a few. A batch is validated whole under its locks before anything
+// changes: all or nothing. Validation looks each record up once and applying reuses what
+// it found. A batch of one new command and its own transitions (a sync submit) is checked
+// as a chain and applied to the new entry: one lookup, one lock.
 //
 // Retention is per shard: each shard keeps its ceil(max / shards) most recently terminal
 // records and forgets the others in the order they BECAME terminal (not by id). Small
 // limits get fewer shards (about one per 256 records kept) so that they stay exact, while
 // the total kept never exceeds the limit by more than the shard count (< 0.4%). A write
-// forgets after it has released its batch's locks, one shard at a time, before it returns.
+// forgets before it returns: a multi-shard one after it has released its batch's locks,
+// one shard at a time; a one-shard sync submit under the lock it holds.
 #pragma once
 
 #include <atomic>
