@@ -87,8 +87,9 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
           fmt::format("partition {} is full ({} commands queued)", p.index(), d));
     }
     p.blocked_producers.fetch_add(1);
-    // Checked again after `d` was read: RefuseWaits sets the flag before it moves every
-    // depth, so either this sees the flag or the wait sees a depth other than `d`.
+    // Checked again after `d` was read: RefuseWaits sets the flag before it marks every
+    // depth, and the mark stays whatever else moves it, so either this sees the flag or
+    // the wait sees a depth other than `d` and returns.
     if (!waits_refused_.load()) p.depth.wait(d);
     p.blocked_producers.fetch_sub(1);
   }
@@ -96,10 +97,11 @@ Status AsyncEngine::Reserve(Partition& p, uint32_t capacity, bool block) {
 
 void AsyncEngine::RefuseWaits() {
   if (waits_refused_.exchange(true)) return;
-  // An atomic wait sleeps on until its value moves: move each depth by one. TakeLeft sets
-  // every depth to 0 at the end of Stop.
+  // An atomic wait sleeps on until its value is other than the one it was given: mark
+  // each depth with a bit no decrement takes off. TakeLeft sets every depth to 0 at the
+  // end of Stop.
   for (auto& p : partitions_) {
-    p->depth.fetch_add(1);
+    p->depth.fetch_or(Partition::kWaitsRefused);
     p->depth.notify_all();
   }
 }
@@ -199,15 +201,14 @@ std::vector<PartitionStats> AsyncEngine::Stats() const {
   out.reserve(partitions_.size());
   for (const auto& p : partitions_) {
     const int64_t oldest = p->oldest_ready_ns.load(std::memory_order_relaxed);
-    out.push_back({p->depth.load(std::memory_order_relaxed),
-                   oldest == 0 ? 0 : std::max<int64_t>(0, (now_ns - oldest) / 1000)});
+    out.push_back({p->Queued(), oldest == 0 ? 0 : std::max<int64_t>(0, (now_ns - oldest) / 1000)});
   }
   return out;
 }
 
 uint64_t AsyncEngine::Depth() const {
   uint64_t total = 0;
-  for (const auto& p : partitions_) total += p->depth.load(std::memory_order_relaxed);
+  for (const auto& p : partitions_) total += p->Queued();
   return total;
 }
 

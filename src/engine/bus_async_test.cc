@@ -198,14 +198,20 @@ TEST(AsyncBus, TimeoutStopsTheHandlerThroughItsStopToken) {
   EXPECT_EQ(stopped.load(), 2);
 }
 
-TEST(AsyncBus, FailFastBackpressureRefusesWhenThePartitionIsFull) {
+// A started one-partition bus that fails fast past `capacity`; type "t" waits at `gate`.
+std::unique_ptr<Bus> StartFailFastBus(uint32_t capacity, Gate& gate) {
   BusOptions o = OnePartition();
-  o.queue_capacity = 2;
+  o.queue_capacity = capacity;
   o.backpressure = Backpressure::kFailFast;
   auto bus = MakeBus(o);
+  EXPECT_TRUE(bus->Register("t", PassesThrough(gate)).ok());
+  EXPECT_TRUE(bus->Start().ok());
+  return bus;
+}
+
+TEST(AsyncBus, FailFastBackpressureRefusesWhenThePartitionIsFull) {
   Gate gate;
-  ASSERT_TRUE(bus->Register("t", PassesThrough(gate)).ok());
-  ASSERT_TRUE(bus->Start().ok());
+  auto bus = StartFailFastBus(2, gate);
   ASSERT_TRUE(bus->Submit(Cmd("t", "a")).has_value());
   ASSERT_TRUE(bus->Submit(Cmd("t", "b")).has_value());
   auto refused = bus->Submit(Cmd("t", "c"));
@@ -279,6 +285,25 @@ TEST(AsyncBus, ADrainingStopRefusesAProducerWaitingForRoom) {
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code(), StatusCode::kUnavailable);
   EXPECT_EQ(stop.get().left.size(), o.queue_capacity);  // the scheduled ones
+}
+
+// A submit refused for want of room was never stored: its idempotency key must not
+// answer the retry with the refused command's id.
+TEST(AsyncBus, ASubmitRefusedForRoomLeavesItsIdempotencyKeyFree) {
+  Gate gate;
+  auto bus = StartFailFastBus(1, gate);
+  ASSERT_TRUE(bus->Submit(Cmd("t", "a")).has_value());
+  Command keyed = Cmd("t", "b");
+  keyed.idempotency_key = "once";
+  auto refused = bus->Submit(Command(keyed));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), StatusCode::kResourceExhausted);
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return bus->QueueDepth() == 0; }));
+  auto retried = bus->Submit(Command(keyed));
+  ASSERT_TRUE(retried.has_value()) << retried.error().ToString();
+  EXPECT_TRUE(bus->Get(*retried).has_value()) << "the retry got an id never stored";
+  EXPECT_EQ(*bus->Submit(Command(keyed)), *retried);  // and the key holds from then on
 }
 
 // A blocking batch bigger than its partition's room must not wait for room that only

@@ -328,6 +328,8 @@ bool Bus::Impl::Enqueue(
         return false;
       }
       *results[i] = Error(s);
+      // Refused: its idempotency key must not answer a retry with an id never stored.
+      if (!cmd->idempotency_key.empty()) dedup_.Release(cmd->idempotency_key, cmd->id);
       tasks.push_back(nullptr);
       continue;
     }

@@ -52,6 +52,11 @@ class Partition {
   std::atomic<bool> scheduled{false};
   // Tasks accepted and not yet finished: what backpressure bounds.
   std::atomic<uint32_t> depth{0};
+  // Set in `depth` once the engine refuses to wait for room (AsyncEngine::RefuseWaits):
+  // no decrement can take it off, so no producer can go to sleep on the depth it read
+  // before. Readers of the count mask it off (Queued).
+  static constexpr uint32_t kWaitsRefused = uint32_t{1} << 31;
+  uint32_t Queued() const { return depth.load(std::memory_order_relaxed) & ~kWaitsRefused; }
   // Producers waiting for room (Backpressure::kBlock); finishing tasks wake them.
   std::atomic<uint32_t> blocked_producers{0};
   // Unix µs of the earliest timer, or INT64_MAX: read by the ticker.
