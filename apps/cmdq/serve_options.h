@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cmdq/bus.h"
 #include "cmdq/handler.h"
 #include "cmdq/status.h"
 
@@ -24,8 +25,8 @@ struct ServeOptions {
   uint32_t io_threads = 0;  // 0 = cores
   bool balance_io = true;   // pack connections onto the io threads the load needs
   uint32_t blocking_threads = 16;
-  uint32_t workers = 0;              // the Bus's handler threads for built-in types; 0 = cores
-  uint32_t queue_capacity = 65'536;  // commands queued per partition before submits wait
+  uint32_t workers = 0;  // the Bus's handler threads for built-in types; 0 = cores
+  uint32_t queue_capacity = BusOptions{}.queue_capacity;  // per partition; submits wait past it
   size_t max_body_bytes = size_t{16} << 20;
   size_t max_batch = 1000;
   uint32_t request_timeout_ms = 10'000;

@@ -204,21 +204,28 @@ uint64_t Partition::KeyId(std::string_view key) const {
   return hash != 0 ? hash : 1;  // 0 marks an empty slot of the map
 }
 
-KeyQueue* Partition::FindKey(std::string_view key) {
-  KeyQueue** found = keys_.Find(KeyId(key));
-  for (KeyQueue* kq = found == nullptr ? nullptr : *found; kq != nullptr; kq = kq->same_hash) {
+namespace {
+
+// The queue of `key` in the chain that starts at `first` (keys of one hash), or null.
+KeyQueue* InChain(KeyQueue* first, std::string_view key) {
+  for (KeyQueue* kq = first; kq != nullptr; kq = kq->same_hash) {
     if (kq->key == key) return kq;
   }
   return nullptr;
+}
+
+}  // namespace
+
+KeyQueue* Partition::FindKey(std::string_view key) {
+  KeyQueue** found = keys_.Find(KeyId(key));
+  return found == nullptr ? nullptr : InChain(*found, key);
 }
 
 KeyQueue* Partition::KeyQueueFor(std::string_view key) {
   const uint64_t key_id = KeyId(key);
   KeyQueue** found = keys_.Find(key_id);
   KeyQueue* first = found == nullptr ? nullptr : *found;
-  for (KeyQueue* kq = first; kq != nullptr; kq = kq->same_hash) {
-    if (kq->key == key) return kq;
-  }
+  if (KeyQueue* kq = InChain(first, key)) return kq;
   auto* kq = new KeyQueue{.key = std::string(key), .same_hash = first};
   if (found != nullptr) {
     *found = kq;

@@ -28,16 +28,17 @@ class PartitionTest : public ::testing::Test {
     return t;
   }
 
-  // Pops everything ready now, finishing each task (as a successful run would).
-  std::vector<uint64_t> RunAll() {
+  // Pops everything ready now in `p`, finishing each task (as a successful run would).
+  static std::vector<uint64_t> RunAll(Partition& p) {
     std::vector<uint64_t> ran;
-    while (Task* t = p_.PopReady()) {
+    while (Task* t = p.PopReady()) {
       ran.push_back(t->id().value());
-      p_.Finish(t);
+      p.Finish(t);
       delete t;
     }
     return ran;
   }
+  std::vector<uint64_t> RunAll() { return RunAll(p_); }
 
   Partition p_{0};
   TypeEntry ordered_;
@@ -165,31 +166,16 @@ TEST_F(PartitionTest, KeysWithEqualHashesKeepTheirOwnQueues) {
   ASSERT_EQ(a1->id().value(), 1u);
   a1->state = State::kDead;
   p.Park(a1);  // "a" is held; "b" and "c" are not
-  std::vector<uint64_t> ran;
-  while (Task* t = p.PopReady()) {
-    ran.push_back(t->id().value());
-    p.Finish(t);
-    delete t;
-  }
-  EXPECT_EQ(ran, (std::vector<uint64_t>{3, 5, 4}));
+  EXPECT_EQ(RunAll(p), (std::vector<uint64_t>{3, 5, 4}));
   // Enough idle keys to sweep: "a" (parked) must survive among them.
   for (uint64_t id = 100; id < 100 + 4200; ++id) {
     p.PushTask(NewTask(id, "idle-" + std::to_string(id), &ordered_));
     p.DrainInbox(100);
-    Task* t = p.PopReady();
-    ASSERT_EQ(t->id().value(), id);
-    p.Finish(t);
-    delete t;
+    ASSERT_EQ(RunAll(p), std::vector<uint64_t>{id});
   }
   EXPECT_EQ(p.Unpark(CommandId(1), "b"), nullptr);  // not b's
   EXPECT_EQ(p.Unpark(CommandId(1), "a"), a1);
-  ran.clear();
-  while (Task* t = p.PopReady()) {
-    ran.push_back(t->id().value());
-    p.Finish(t);
-    delete t;
-  }
-  EXPECT_EQ(ran, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(RunAll(p), (std::vector<uint64_t>{1, 2}));
 }
 
 TEST_F(PartitionTest, RemoveTakesWaitingTasksFromEveryPlace) {

@@ -81,8 +81,7 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
     // A new pending command starts as it is admitted: the clock was read for its
     // created_at a few hundred nanoseconds ago (a reading costs ~25 ns here, a tenth of
     // the whole sync path's own work).
-    int64_t start_us =
-        !claim && attempt == first_attempt ? cmd->created_at_us : clock_->NowMicros();
+    int64_t start_us = claim ? clock_->NowMicros() : cmd->created_at_us;
     if (claim) {
       engine::AppendStart(batch, cmd->id, from, attempt, start_us, kCallerWorker);
       Status w = store_->Write(batch, WriteOptions{});

@@ -19,8 +19,8 @@
 
 #include "cmdq/record.h"
 #include "cmdq/store.h"
-#include "store/audit_trail.h"
 #include "core/flat_id_map.h"
+#include "store/audit_trail.h"
 #include "store/slab_pool.h"
 #include "store/top_ids.h"
 

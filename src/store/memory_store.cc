@@ -1,10 +1,8 @@
 #include "store/memory_store.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <limits>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,36 +19,6 @@ constexpr size_t kMinRecordsPerShard = 256;
 constexpr size_t kInitialShardCapacity = 4096;
 // log2 of the ids in a run that goes to one shard (see ShardOf).
 constexpr int kRunBits = 4;
-
-// The ids a batch being validated inserts, with the states it gives them so far. Most
-// batches that insert and also move are the sync path's one command: a few inline slots
-// searched in order spare them a table's allocation; larger ones get the table.
-class InsertedStates {
- public:
-  explicit InsertedStates(size_t inserts) {
-    if (inserts > kInline) table_ = std::make_unique<FlatIdMap<State>>(inserts);
-  }
-  // False if the id is already there.
-  bool Insert(uint64_t id, State state) {
-    if (table_) return table_->Insert(id, state);
-    if (Find(id) != nullptr) return false;
-    inline_[size_++] = {id, state};
-    return true;
-  }
-  State* Find(uint64_t id) {
-    if (table_) return table_->Find(id);
-    for (size_t i = 0; i < size_; ++i) {
-      if (inline_[i].first == id) return &inline_[i].second;
-    }
-    return nullptr;
-  }
-
- private:
-  static constexpr size_t kInline = 8;
-  std::array<std::pair<uint64_t, State>, kInline> inline_;
-  size_t size_ = 0;
-  std::unique_ptr<FlatIdMap<State>> table_;
-};
 
 size_t ShardCountFor(size_t max_terminal_records) {
   if (max_terminal_records == 0) return MemoryStore::kMaxShards;
@@ -131,12 +99,12 @@ Status MemoryStore::Validate(const StoreBatch& batch, std::vector<Entry*>& entri
   const bool track = batch.size() > 1;
   const uint64_t epoch = track ? next_epoch_.fetch_add(1, std::memory_order_relaxed) : 0;
   // Ids the batch inserts, with the states it gives them: they are in no shard yet.
-  const bool inserts_tracked = track && !batch.inserts().empty();
-  InsertedStates inserted(inserts_tracked ? batch.inserts().size() : 0);
+  std::optional<FlatIdMap<State>> inserted;
+  if (track && !batch.inserts().empty()) inserted.emplace(batch.inserts().size());
   for (const NewRecord& r : batch.inserts()) {
     const CommandId id = r.command->id;
     if (ShardFor(id).Find(id.value()) != nullptr ||
-        (inserts_tracked && !inserted.Insert(id.value(), r.state))) {
+        (inserted && !inserted->Insert(id.value(), r.state))) {
       return AlreadyExists(id);
     }
   }
@@ -152,8 +120,8 @@ Status MemoryStore::Validate(const StoreBatch& batch, std::vector<Entry*>& entri
     State* batch_state = nullptr;
     if (e != nullptr) {
       batch_state = track && e->batch_epoch == epoch ? &e->batch_state : &e->state;
-    } else if (inserts_tracked) {
-      batch_state = inserted.Find(t.id.value());
+    } else if (inserted) {
+      batch_state = inserted->Find(t.id.value());
     }
     if (batch_state == nullptr) return Status::NotFound(NotFoundMessage(t.id));
     if (*batch_state != t.from) return NotInState(t.id, *batch_state, t.from);

@@ -256,8 +256,8 @@ TEST(MemoryStore, ChecksANewCommandsWholeRunBeforeStoringIt) {
   EXPECT_EQ(store->Audit(CommandId(7))->size(), 1u);
 }
 
-// Validation keeps a small batch's inserted ids inline and a larger one's in a table:
-// both sides of the switch must refuse a repeated id and see the batch's own moves.
+// A batch that inserts several commands and moves them, whatever its size, refuses a
+// repeated id and sees its own inserts when it validates their moves.
 TEST(MemoryStore, TracksTheIdsABatchInsertsWhateverItsSize) {
   for (uint64_t inserts = 1; inserts <= 12; ++inserts) {
     SCOPED_TRACE(inserts);
