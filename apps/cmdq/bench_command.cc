@@ -63,7 +63,9 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
       "            direct call of the same handler, and that call keeping its last 100,000\n"
       "            commands (the keeping floor); alternating rounds, medians\n"
       "  W0.async  1 and 2 producers submit 1 KB commands over 10,000 keys to the async\n"
-      "            bus; completed/s and submit->done latency; per-key order is checked\n"
+      "            bus; completed/s and submit->done latency; per-key order is checked;\n"
+      "            beside it the keeping floor: one thread hands the same commands to\n"
+      "            another, which runs and keeps the last 100,000\n"
       "  W1.sat    2 producers submit 1 KB commands in batches (SubmitBatch), 2 workers run\n"
       "            a no-op handler; 200,000 commands or 20 s; --mode durable (RocksDB, every\n"
       "            submit and outcome synced: D1) or async (memory store: D0)\n"
@@ -94,6 +96,10 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchOptions& options) {
   cmd->add_option("--workers", options.workers, "W0.async: worker threads (0 = cores)")
       ->capture_default_str();
   cmd->add_option("--partitions", options.partitions, "W0.async: partitions")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  cmd->add_option("--submit-batch", options.submit_batch,
+                  "W0.async: commands per SubmitBatch; 1 = one Submit per command")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   AddW1SatOptions(*cmd, options);

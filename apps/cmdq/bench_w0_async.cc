@@ -5,6 +5,8 @@
 // checked in the handler, which sees the key (a Completion does not): each producer owns
 // the keys k with k % producers == its index, so a key's ids grow in its submit order, and
 // a handler that sees a smaller id than the key's last one counts an order violation.
+// The keeping floor (bench_w0_async_floor.h) runs first, on the same commands, so that the
+// bus's figure can be read against what keeping its commands costs at least.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,8 +19,10 @@
 #include <vector>
 
 #include "await_done.h"
+#include "bench_w0_async_floor.h"
 #include "bench_workloads.h"
 #include "cmdq/bus.h"
+#include "cmdq/store.h"
 #include "latency_histogram.h"
 #include "progress_line.h"
 #include "workload_data.h"
@@ -27,7 +31,6 @@ namespace cmdq::app {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-constexpr char kType[] = "bench.noop";
 // Commands queued per partition: ~32,000 over 64 partitions. The producers submit as fast
 // as they can, so the bound is what they run ahead by; far more (the library's 65,536)
 // lets them fill memory the workers then find cold. 256-512 ran fastest of 128..131,072.
@@ -122,7 +125,7 @@ Result<std::unique_ptr<Bus>> StartAsyncBus(const BenchOptions& options, Tally& t
   deps.store = NewMemoryStore();
   Result<std::unique_ptr<Bus>> bus = Bus::Create(std::move(bus_options), std::move(deps));
   if (!bus) return bus;
-  if (Status s = (*bus)->Register(kType, OrderCheckingNoop(tally)); !s.ok()) return Error(s);
+  if (Status s = (*bus)->Register(kW0AsyncType, OrderCheckingNoop(tally)); !s.ok()) return Error(s);
   if (Status s = (*bus)->Start(); !s.ok()) return Error(s);
   return bus;
 }
@@ -131,6 +134,7 @@ struct ProducerPlan {
   int index;
   int producers;
   uint64_t commands;
+  uint64_t submit_batch;  // 1: one Submit per command
 };
 
 // Submits plan.commands commands over the keys this producer owns; returns the errors.
@@ -139,12 +143,18 @@ uint64_t Produce(Bus& bus, const ProducerPlan& plan, const PayloadPool& payloads
   FastRandom random(1000 + plan.index);
   const uint64_t owned = (keys.size() - plan.index + plan.producers - 1) / plan.producers;
   uint64_t errors = 0;
+  std::vector<Command> batch;
   for (uint64_t i = 0; i < plan.commands; ++i) {
-    Command command;
-    command.type = kType;
-    command.key = keys[plan.index + plan.producers * random.Below(owned)];
-    command.payload = payloads.At(i);
-    if (!bus.Submit(std::move(command))) ++errors;
+    Command command =
+        W0AsyncCommand(keys[plan.index + plan.producers * random.Below(owned)], payloads.At(i));
+    if (plan.submit_batch == 1) {
+      if (!bus.Submit(std::move(command))) ++errors;
+      continue;
+    }
+    batch.push_back(std::move(command));
+    if (batch.size() < plan.submit_batch && i + 1 < plan.commands) continue;
+    for (const Result<CommandId>& r : bus.SubmitBatch(std::move(batch))) errors += r ? 0 : 1;
+    batch.clear();  // a moved-from vector is valid but unspecified
   }
   return errors;
 }
@@ -161,16 +171,22 @@ struct RunOutcome {
   uint64_t submit_errors = 0;
 };
 
-Result<RunOutcome> Drive(Bus& bus, const BenchOptions& options, int producers, Tally& tally) {
-  const PayloadPool payloads(1024, options.payload_bytes);
-  const std::vector<std::string> keys = UserKeys(options.users);
+struct Inputs {
+  const PayloadPool& payloads;
+  const std::vector<std::string>& keys;
+};
+
+Result<RunOutcome> Drive(Bus& bus, const BenchOptions& options, const Inputs& in, int producers,
+                         Tally& tally) {
+  const PayloadPool& payloads = in.payloads;
+  const std::vector<std::string>& keys = in.keys;
   std::vector<uint64_t> errors(producers, 0);
   std::vector<std::thread> threads;
   const auto start = SteadyClock::now();
   for (int p = 0; p < producers; ++p) {
     const uint64_t share = tally.target / producers + (p == 0 ? tally.target % producers : 0);
     threads.emplace_back([&, p, share] {
-      errors[p] = Produce(bus, {p, producers, share}, payloads, keys);
+      errors[p] = Produce(bus, {p, producers, share, options.submit_batch}, payloads, keys);
     });
   }
   for (std::thread& t : threads) t.join();
@@ -187,7 +203,7 @@ Result<RunOutcome> Drive(Bus& bus, const BenchOptions& options, int producers, T
 }
 
 BenchResult MakeResult(const BenchOptions& options, int producers, const Tally& tally,
-                       const RunOutcome& outcome) {
+                       const RunOutcome& outcome, double floor_per_s) {
   BenchResult result{.workload = "W0.async", .mode = "async"};
   result.commands = tally.target;
   result.seconds = outcome.seconds;
@@ -198,6 +214,7 @@ BenchResult MakeResult(const BenchOptions& options, int producers, const Tally& 
   result.params.Add("workers", int64_t{options.workers ? options.workers : cores});
   result.params.Add("partitions", int64_t{options.partitions});
   result.params.Add("queue_capacity", int64_t{kW0AsyncQueueCapacity});
+  result.params.Add("submit_batch", static_cast<int64_t>(options.submit_batch));
   result.params.Add("payload_bytes", static_cast<int64_t>(options.payload_bytes));
   result.params.Add("users", static_cast<int64_t>(options.users));
   result.extra.Add("order_violations", static_cast<int64_t>(tally.violations.load()));
@@ -205,6 +222,8 @@ BenchResult MakeResult(const BenchOptions& options, int producers, const Tally& 
   result.extra.Add("handler_runs", static_cast<int64_t>(tally.Runs()));
   result.extra.Add("dead", static_cast<int64_t>(tally.dead.load()));
   result.extra.Add("submit_errors", static_cast<int64_t>(outcome.submit_errors));
+  result.extra.Add("keeping_floor_per_s", floor_per_s);
+  result.extra.Add("keeping_floor_ratio", result.throughput_per_s / floor_per_s);
   FillMachine(result);
   return result;
 }
@@ -213,6 +232,11 @@ BenchResult MakeResult(const BenchOptions& options, int producers, const Tally& 
 
 Result<BenchResult> RunW0Async(const BenchOptions& options, int producers) {
   const uint64_t commands = options.commands ? options.commands : kW0AsyncDefaultCommands;
+  const PayloadPool payloads(1024, options.payload_bytes);
+  const std::vector<std::string> keys = UserKeys(options.users);
+  const double floor_per_s =
+      W0AsyncKeepingFloor(payloads, keys, commands, MemoryStoreOptions{}.max_terminal_records,
+                          size_t{kW0AsyncQueueCapacity} * options.partitions);
   auto tally = std::make_unique<Tally>(options.users, commands);
   Result<std::unique_ptr<Bus>> bus = StartAsyncBus(options, *tally);
   if (!bus) return Error(bus.error());
@@ -224,12 +248,12 @@ Result<BenchResult> RunW0Async(const BenchOptions& options, int producers) {
                        RenderBar(double(done) / commands), done / s / 1e6);
   });
   if (!options.json) progress.Start();
-  Result<RunOutcome> outcome = Drive(**bus, options, producers, *tally);
+  Result<RunOutcome> outcome = Drive(**bus, options, {payloads, keys}, producers, *tally);
   if (!options.json) progress.Stop();
   (*bus)->Stop(StopMode::kNow);
   bus->reset();
   if (!outcome) return Error(outcome.error());
-  return MakeResult(options, producers, *tally, *outcome);
+  return MakeResult(options, producers, *tally, *outcome, floor_per_s);
 }
 
 }  // namespace cmdq::app

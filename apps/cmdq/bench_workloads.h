@@ -11,14 +11,15 @@
 namespace cmdq::app {
 
 struct BenchOptions {
-  std::string workload;      // "W0.sync", "W0.async", "W1.sat", "W1.10k", "W2" or "W5"
-  bool json = false;         // print the JSON result object instead of a table
-  uint64_t commands = 0;     // per run; 0 = the workload's default
-  int producers = 0;         // W0.async: 1 or 2; 0 = run both
-  int rounds = 5;            // W0.sync: alternating baseline/bus rounds; medians reported
-  uint32_t workers = 0;      // async workers; 0 = the number of cores
-  uint32_t partitions = 64;  // async partitions
-  size_t users = 10'000;     // distinct partition keys
+  std::string workload;       // "W0.sync", "W0.async", "W1.sat", "W1.10k", "W2" or "W5"
+  bool json = false;          // print the JSON result object instead of a table
+  uint64_t commands = 0;      // per run; 0 = the workload's default
+  int producers = 0;          // W0.async: 1 or 2; 0 = run both
+  int rounds = 5;             // W0.sync: alternating baseline/bus rounds; medians reported
+  uint32_t workers = 0;       // async workers; 0 = the number of cores
+  uint32_t partitions = 64;   // async partitions
+  uint64_t submit_batch = 1;  // W0.async: commands per SubmitBatch; 1 = one Submit each
+  size_t users = 10'000;      // distinct partition keys
   size_t payload_bytes = 1024;
   // W1.sat only.
   std::string mode = "durable";  // "durable" (RocksDB, D1) or "async" (memory, D0)

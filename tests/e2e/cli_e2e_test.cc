@@ -83,6 +83,31 @@ TEST(CliBench, W0AsyncRunsEveryCommandOnceInKeyOrder) {
   EXPECT_EQ(JsonNumber(run.output, "lost"), 0) << run.output;
   EXPECT_EQ(JsonNumber(run.output, "order_violations"), 0) << run.output;
   EXPECT_EQ(JsonNumber(run.output, "submit_errors"), 0) << run.output;
+  // The keeping floor runs beside the bus; its ratio is the one the two figures give.
+  const double bus = JsonNumber(run.output, "throughput_per_s");
+  const double floor = JsonNumber(run.output, "keeping_floor_per_s");
+  EXPECT_GT(floor, 0) << run.output;
+  EXPECT_NEAR(JsonNumber(run.output, "keeping_floor_ratio"), bus / floor, 0.05 * bus / floor)
+      << run.output;
+  EXPECT_EQ(JsonNumber(run.output, "submit_batch"), 1) << run.output;
+}
+
+TEST(CliBench, W0AsyncSubmitsInBatchesWhenAsked) {
+  // 20,001 over batches of 64: the last batch is short and must not be lost.
+  CliRun run =
+      RunCmdq("bench --workload W0.async --commands 20001 --producers 2 --submit-batch 64 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(JsonNumber(run.output, "submit_batch"), 64) << run.output;
+  EXPECT_EQ(JsonNumber(run.output, "handler_runs"), 20001) << run.output;
+  EXPECT_EQ(JsonNumber(run.output, "lost"), 0) << run.output;
+  EXPECT_EQ(JsonNumber(run.output, "order_violations"), 0) << run.output;
+  EXPECT_EQ(JsonNumber(run.output, "submit_errors"), 0) << run.output;
+}
+
+TEST(CliBench, W0AsyncRefusesABatchOfZero) {
+  CliRun run = RunCmdq("bench --workload W0.async --commands 100 --submit-batch 0 --json");
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("--submit-batch"), std::string::npos) << run.output;
 }
 
 TEST_F(CliE2e, SubmitPrintsTheIdAndGetShowsTheRecord) {
