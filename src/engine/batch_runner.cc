@@ -7,6 +7,7 @@
 
 #include "engine/attempt.h"
 #include "engine/lease_broker.h"
+#include "engine/steady_now.h"
 
 namespace cmdq::engine {
 namespace {
@@ -160,8 +161,9 @@ void BatchRunner::Settle(Partition& p, Task* task, State state, int64_t retry_du
 void BatchRunner::Flush() {
   const bool wrote = !batch_.empty();
   if (wrote) WriteWithRetry(env_, batch_);
+  const int64_t stored_ns = stored_.empty() ? 0 : SteadyNowNs();
   for (const Stored& s : stored_) {
-    env_.on_stored(*s.task, s.state);
+    env_.on_stored(*s.task, s.state, stored_ns);
     if (!s.left) continue;
     s.partition->ReleaseOne();
     delete s.task;

@@ -6,6 +6,7 @@
 #include "engine/attempt.h"
 #include "engine/batch_runner.h"
 #include "engine/bus_impl.h"
+#include "engine/steady_now.h"
 
 namespace cmdq {
 namespace {
@@ -63,8 +64,8 @@ Status Bus::Impl::Cancel(CommandId id) {
       p.Admit(task, clock_->NowMicros());
       return s;
     }
-    OnStored(id, State::kCancelled, task->attempt, task->submitted_ns, task->type->name,
-             /*run_us=*/0);
+    OnStored(id, State::kCancelled, task->attempt, task->submitted_ns, engine::SteadyNowNs(),
+             task->type->name, /*run_us=*/0);
     p.ReleaseOne();
     delete task;
     return Status::Ok();

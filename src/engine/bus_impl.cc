@@ -6,11 +6,12 @@
 
 #include "engine/attempt.h"
 #include "engine/command_validator.h"
+#include "engine/steady_now.h"
 
 namespace cmdq {
 namespace {
 
-int64_t SteadyNowNs() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+using engine::SteadyNowNs;
 
 // Counts a submit in flight so that Stop can wait for it.
 class InFlight {
@@ -72,8 +73,8 @@ Status Bus::Impl::Start() {
       options_.workers != 0 ? options_.workers : std::max(1u, std::thread::hardware_concurrency());
   engine_ = std::make_unique<engine::AsyncEngine>(
       options_.partitions, workers, *store_, committer_.get(), *clock_,
-      [this](const engine::Task& t, State s) {
-        OnStored(t.id(), s, t.attempt, t.submitted_ns, t.type->name, t.run_us);
+      [this](const engine::Task& t, State s, int64_t stored_ns) {
+        OnStored(t.id(), s, t.attempt, t.submitted_ns, stored_ns, t.type->name, t.run_us);
       },
       options_.on_lease_expired, options_.lease_drain_wait, options_.on_leased);
   clock_target_->store(engine_.get());
@@ -170,10 +171,10 @@ StopReport Bus::Impl::Stop(StopMode mode) {
 }
 
 void Bus::Impl::OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns,
-                         std::string_view type, int64_t run_us) {
+                         int64_t stored_ns, std::string_view type, int64_t run_us) {
   if (options_.on_finished) {
     options_.on_finished(
-        Completion{id, state, attempt, submitted_ns, SteadyNowNs(), type, run_us * 1000});
+        Completion{id, state, attempt, submitted_ns, stored_ns, type, run_us * 1000});
   }
   if (state == State::kFailed) return;
   waiters_.Notify(id);
@@ -299,6 +300,9 @@ bool Bus::Impl::Enqueue(
     std::vector<std::pair<std::shared_ptr<const Command>, engine::TypeEntry*>>& cmds,
     std::vector<Result<CommandId>*>& results, Room room) {
   thread_local StoreBatch batch;
+  // One reading for the whole call: its commands were submitted together (submit->done
+  // latency, and the age of a partition's oldest ready command).
+  const int64_t submitted_ns = SteadyNowNs();
   // Reserved and not yet stored: tasks[j] is cmds[first + j] (null: it failed).
   std::vector<engine::Task*> tasks;
   tasks.reserve(cmds.size());
@@ -341,7 +345,7 @@ bool Bus::Impl::Enqueue(
                                   .partition = index,
                                   .max_attempts = engine::MaxAttempts(*cmd, *type),
                                   .state = initial,
-                                  .submitted_ns = SteadyNowNs()};
+                                  .submitted_ns = submitted_ns};
     task->due_us = initial == State::kScheduled ? cmd->not_before_us : 0;
     tasks.push_back(task);
   }

@@ -102,7 +102,7 @@ class Bus::Impl {
   Status WriteOne(Transition transition);
   Result<std::string> ResultOf(const Record& record) const;
   void OnStored(CommandId id, State state, uint32_t attempt, int64_t submitted_ns,
-                std::string_view type, int64_t run_us);
+                int64_t stored_ns, std::string_view type, int64_t run_us);
   void WaitForSubmits();
   Result<engine::TypeEntry*> TypeOf(const Record& record) const;
   // The remote types named in a lease request; kInvalidArgument (field "types") otherwise.

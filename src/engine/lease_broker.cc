@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/attempt.h"
+#include "engine/steady_now.h"
 
 namespace cmdq::engine {
 namespace {
@@ -315,12 +316,13 @@ Status LeaseBroker::StoreEnds(std::vector<Ended>& ended, int64_t end_us) {
     for (Ended& e : ended) Offer(e.held.task);
     return s;
   }
+  const int64_t stored_ns = SteadyNowNs();
   for (size_t i = 0; i < ended.size(); ++i) {
     Task* task = ended[i].held.task;
     task->attempt = ended[i].held.attempt;
     task->run_us = end_us - ended[i].held.start_us;
     task->state = settled[i].state;
-    env_.on_stored(*task, settled[i].state);
+    env_.on_stored(*task, settled[i].state, stored_ns);
     if (!task->ordered() && task->type->options.max_concurrency_per_key != 0) {
       env_.limiter.Release(task->command->key);
     }

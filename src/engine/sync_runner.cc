@@ -10,13 +10,13 @@
 
 #include "engine/attempt.h"
 #include "engine/bus_impl.h"
+#include "engine/steady_now.h"
 
 namespace cmdq {
 namespace {
 
 constexpr const char* kCallerWorker = "caller";
-
-int64_t SteadyNowNs() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+using engine::SteadyNowNs;
 
 // The thread's reusable batch, so that a sync submit allocates no batch of its own; a
 // handler that submits in turn (nested) gets a fresh one.
@@ -111,7 +111,8 @@ Result<Bus::Impl::SyncResult> Bus::Impl::RunSync(std::shared_ptr<const Command> 
     Status w = store_->Write(batch, WriteOptions{});
     batch.Clear();
     if (!w.ok()) return Error(w);
-    OnStored(cmd->id, done.state, attempt, submitted_ns, type.name, end_us - start_us);
+    OnStored(cmd->id, done.state, attempt, submitted_ns, options_.on_finished ? SteadyNowNs() : 0,
+             type.name, end_us - start_us);
     if (done.state != State::kFailed) return done;
     from = State::kFailed;
     if (Status s = WaitUntil(next); !s.ok()) return Error(s);
