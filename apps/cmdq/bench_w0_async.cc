@@ -155,6 +155,7 @@ uint64_t Produce(Bus& bus, const ProducerPlan& plan, const PayloadPool& payloads
     if (batch.size() < plan.submit_batch && i + 1 < plan.commands) continue;
     for (const Result<CommandId>& r : bus.SubmitBatch(std::move(batch))) errors += r ? 0 : 1;
     batch.clear();  // a moved-from vector is valid but unspecified
+    batch.reserve(plan.submit_batch);
   }
   return errors;
 }

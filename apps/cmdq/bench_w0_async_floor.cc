@@ -10,8 +10,10 @@
 #include <stop_token>
 #include <thread>
 
+#include "bench_workloads.h"
 #include "builtin_types.h"
 #include "cmdq/clock.h"
+#include "cmdq/command.h"
 #include "cmdq/handler.h"
 
 namespace cmdq::app {
@@ -46,6 +48,8 @@ void Consume(moodycamel::ConcurrentQueue<Command>& queue, uint64_t commands, siz
 
 double W0AsyncKeepingFloor(const PayloadPool& payloads, const std::vector<std::string>& keys,
                            uint64_t commands, size_t kept, size_t ahead) {
+  // The producer hands over whole batches: it may run one batch ahead at least.
+  ahead = std::max(ahead, kHandOver);
   moodycamel::ConcurrentQueue<Command> queue;
   std::atomic<uint64_t> ran{0};
   const auto start = std::chrono::steady_clock::now();

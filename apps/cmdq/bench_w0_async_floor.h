@@ -7,31 +7,20 @@
 // the oldest is let go on the consumer's thread, as a bus's worker lets go of what its
 // store forgets. The producer runs at most as far ahead as the bus's queues allow. No
 // ids, no store, no per-key order, no latency stamps: a bus does all of that on top, so
-// its throughput can only be below this one.
+// its throughput should be below this single-consumer floor.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "cmdq/command.h"
 #include "workload_data.h"
 
 namespace cmdq::app {
 
-inline constexpr char kW0AsyncType[] = "bench.noop";
-
-// A W0.async command as its load generator builds it: the payload is copied from the pool.
-inline Command W0AsyncCommand(const std::string& key, const std::string& payload) {
-  Command command;
-  command.type = kW0AsyncType;
-  command.key = key;
-  command.payload = payload;
-  return command;
-}
-
 // Commands per second through the floor's pipeline: `commands` over `keys`, each kept
-// until `kept` newer ones came in, at most `ahead` handed over and not yet run.
+// until `kept` newer ones came in (at least 1), at most `ahead` handed over and not yet
+// run (at least one hand-over of 64).
 double W0AsyncKeepingFloor(const PayloadPool& payloads, const std::vector<std::string>& keys,
                            uint64_t commands, size_t kept, size_t ahead);
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bench_result.h"
+#include "cmdq/command.h"
 #include "cmdq/status.h"
 
 namespace cmdq::app {
@@ -34,6 +35,17 @@ struct BenchOptions {
   std::string durability = "D1";  // the child server's: "D1" (durable) or "none" (memory)
   double rate = 10'000;           // W1.10k: commands/s offered
 };
+
+inline constexpr char kW0AsyncType[] = "bench.noop";
+
+// A W0.async command as its load generator builds it: the payload is copied from the pool.
+inline Command W0AsyncCommand(const std::string& key, const std::string& payload) {
+  Command command;
+  command.type = kW0AsyncType;
+  command.key = key;
+  command.payload = payload;
+  return command;
+}
 
 // Default commands per run of each workload.
 inline constexpr uint64_t kW0SyncDefaultCommands = 300'000;

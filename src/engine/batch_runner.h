@@ -20,9 +20,8 @@
 namespace cmdq::engine {
 
 // Told after the store holds a task's new state: succeeded, failed (a retry follows), dead
-// or cancelled. Runs on the worker thread.
-// Told of each stored outcome; `stored_ns` is the steady clock once the write is done,
-// read once for all the outcomes of one write.
+// or cancelled. Runs on the worker thread. `stored_ns` is the steady clock once the write
+// is done, read once for all the outcomes of one write.
 using StoredFn = std::function<void(const Task&, State, int64_t stored_ns)>;
 
 class LeaseBroker;

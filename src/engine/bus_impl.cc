@@ -301,8 +301,9 @@ bool Bus::Impl::Enqueue(
     std::vector<Result<CommandId>*>& results, Room room) {
   thread_local StoreBatch batch;
   // One reading for the whole call: its commands were submitted together (submit->done
-  // latency, and the age of a partition's oldest ready command).
-  const int64_t submitted_ns = SteadyNowNs();
+  // latency, and the age of a partition's oldest ready command). Read again after waiting
+  // for room, so that the wait is not counted as queueing.
+  int64_t submitted_ns = SteadyNowNs();
   // Reserved and not yet stored: tasks[j] is cmds[first + j] (null: it failed).
   std::vector<engine::Task*> tasks;
   tasks.reserve(cmds.size());
@@ -319,6 +320,7 @@ bool Bus::Impl::Enqueue(
       tasks.clear();
       first = i;
       s = engine_->Reserve(p, options_.queue_capacity, /*block=*/true);
+      submitted_ns = SteadyNowNs();
     }
     if (!s.ok()) {
       if (room == Room::kAllOrNone) {
