@@ -20,12 +20,15 @@ Result<ProcessCost> ReadProcessCost() {
     }
   }
   if (!found) return Error(Status::Unavailable("/proc/self/io has no write_bytes"));
-  rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) == 0) {
-    auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-    cost.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
-  }
+  cost.cpu_seconds = ProcessCpuSeconds();
   return cost;
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 }  // namespace cmdq::app

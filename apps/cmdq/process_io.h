@@ -17,4 +17,7 @@ struct ProcessCost {
 // kUnavailable when /proc/self/io cannot be read (not Linux, or no task I/O accounting).
 Result<ProcessCost> ReadProcessCost();
 
+// CPU time (user + system, all threads) this process has used so far, in seconds.
+double ProcessCpuSeconds();
+
 }  // namespace cmdq::app
