@@ -2,7 +2,8 @@
 //
 // Throughput counts from the first submit to the last completion (told by on_finished).
 // Latency is submit->done from the Completion's steady-clock stamps; CPU per command is the
-// whole process's CPU time over the same span. Per-key order is checked in the handler,
+// whole process's CPU time from the first submit until the run is seen done (a poll of at
+// most a few ms after the last completion). Per-key order is checked in the handler,
 // which sees the key (a Completion does not): each producer owns the keys k with
 // k % producers == its index, so a key's ids grow in its submit order, and a handler that
 // sees a smaller id than the key's last one counts an order violation.
